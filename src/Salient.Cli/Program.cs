@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Salient.Cli.Commands;
+
+namespace Salient.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the CLI; every user error becomes one line on stderr and exit code 1, never a stack trace.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("salient — see where a vision model looks when it decides (CAM, Eigen-CAM, Grad-CAM and more for any ONNX image model)");
+        root.Subcommands.Add(LayersCommand.Create(stdout));
+        root.Subcommands.Add(PredictCommand.Create(stdout));
+        root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(MethodsCommand.Create(stdout));
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine("Run 'salient --help' (or 'salient COMMAND --help') for usage.");
+            return 2;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (SalientException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]} — please report it with the command you ran" +
+                             (Environment.GetEnvironmentVariable("SALIENT_DEBUG") == "1" ? "\n" + e : " (set SALIENT_DEBUG=1 for details)"));
+            return 3;
+        }
+    }
+}

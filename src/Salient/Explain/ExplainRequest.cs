@@ -1,0 +1,16 @@
+namespace Salient.Explain;
+
+/// <summary>What to explain: methods × layers × classes, plus method parameters.</summary>
+public sealed record ExplainRequest
+{
+    /// <summary>Method names (see <see cref="Methods.MethodRegistry"/>), e.g. "cam", "eigencam", "gradcam".</summary>
+    public IReadOnlyList<string> Methods { get; init; } = ["cam"];
+    /// <summary>Target layers: "auto" or names; with several, maps are averaged after normalization.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = ["auto"];
+    /// <summary>Classes to explain for every image: "auto" (top-1), "topK", an index or a label. One map each.</summary>
+    public IReadOnlyList<string> Classes { get; init; } = ["auto"];
+    /// <summary>Per-item classes (overrides <see cref="Classes"/> when set): one list per image.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? ClassesPerItem { get; init; }
+    /// <summary>Method parameters (e.g. "relu" = "guided"), by name.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+}

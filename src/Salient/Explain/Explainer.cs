@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Salient.Imaging;
+using Salient.Methods;
+using Salient.Models;
+using Salient.Rendering;
+using Salient.Runtime;
+
+namespace Salient.Explain;
+
+/// <summary>
+/// The explain pipeline: one forward run fetches the logits and every target layer's activation,
+/// classes are resolved per item, each method computes its raw maps, maps are normalized (and,
+/// with several layers, brought to the input grid and averaged).
+/// </summary>
+public static class Explainer
+{
+    public static ExplainResult Explain(SalientModel model, IReadOnlyList<PreparedInput> items, ExplainRequest request)
+    {
+        if (items.Count == 0) throw new ArgumentException("no images to explain", nameof(items));
+        var structure = model.Structure();
+        var methods = request.Methods.Select(MethodRegistry.Get).ToList();
+        if (methods.Count == 0) throw new SalientException("no method given");
+        bool needLayers = methods.Any(m => m.UsesLayer);
+        var layers = needLayers ? ResolveLayers(structure, request.Layers) : [];
+
+        var sw = Stopwatch.StartNew();
+        var forward = model.Run(items, layers.Select(l => l.Name).ToArray());
+        var forwardTime = sw.Elapsed;
+        var logitsTensor = forward[structure.LogitsName];
+        int classes = structure.ClassCount;
+        var logits = Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray();
+
+        var classSpecs = request.ClassesPerItem ?? Enumerable.Repeat(request.Classes, items.Count).ToList();
+        if (classSpecs.Count != items.Count) throw new SalientException($"{classSpecs.Count} class lists given for {items.Count} images");
+        var itemClasses = new int[items.Count][];
+        for (int i = 0; i < items.Count; i++)
+            itemClasses[i] = (classSpecs[i].Count == 0 ? ["auto"] : classSpecs[i]).Select(c => model.ResolveClass(c, logits[i])).Distinct().ToArray();
+
+        var results = new List<Explanation>();
+        foreach (var method in methods)
+        {
+            sw.Restart();
+            var perLayer = new List<(string Layer, IReadOnlyList<RawMap> Maps)>();
+            if (method.UsesLayer)
+                foreach (var layer in layers)
+                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, itemClasses, request.Parameters, forward))));
+            else
+                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, itemClasses, request.Parameters, forward))));
+            var elapsed = sw.Elapsed;
+            results.AddRange(Combine(model, method, perLayer, items, logits, elapsed));
+        }
+        return new ExplainResult { Explanations = results, Logits = logits, ForwardTime = forwardTime };
+    }
+
+    internal static List<LayerInfo> ResolveLayers(ModelStructure structure, IReadOnlyList<string> names)
+    {
+        var list = new List<LayerInfo>();
+        foreach (var name in names.Count == 0 ? ["auto"] : names)
+        {
+            var l = structure.ResolveLayer(name);
+            if (!l.IsCandidate)
+                throw new SalientException($"layer '{l.Name}' has shape {Onnx.Shapes.Format(l.Shape)}, not a spatial 4-D map; choose a layer marked as a candidate in `salient layers`");
+            if (!list.Contains(l)) list.Add(l);
+        }
+        return list;
+    }
+
+    private static IEnumerable<Explanation> Combine(SalientModel model, IExplanationMethod method,
+        List<(string Layer, IReadOnlyList<RawMap> Maps)> perLayer, IReadOnlyList<PreparedInput> items, float[][] logits, TimeSpan elapsed)
+    {
+        var first = perLayer[0].Maps;
+        for (int m = 0; m < first.Count; m++)
+        {
+            var r = first[m];
+            float[] raw, norm;
+            int h, w;
+            if (perLayer.Count == 1)
+            {
+                raw = r.Map; h = r.Height; w = r.Width;
+                norm = Normalize(raw, method.Normalization);
+            }
+            else
+            {
+                // Several layers: normalize each, resample to the input grid, average.
+                h = items[r.Item].Height; w = items[r.Item].Width;
+                raw = new float[h * w];
+                foreach (var (_, maps) in perLayer)
+                {
+                    var q = maps[m];
+                    var up = MapOps.ResizeBilinear(Normalize(q.Map, method.Normalization), q.Height, q.Width, h, w);
+                    for (int i = 0; i < raw.Length; i++) raw[i] += up[i] / perLayer.Count;
+                }
+                norm = raw;
+            }
+            var probs = SalientModel.Softmax(logits[r.Item]);
+            yield return new Explanation
+            {
+                Item = r.Item,
+                Method = method.Name,
+                Layer = string.Join(",", perLayer.Select(p => p.Layer)),
+                ClassIndex = r.ClassIndex,
+                Label = model.ClassName(r.ClassIndex),
+                Logit = logits[r.Item][r.ClassIndex],
+                Probability = model.Structure().EndsInSoftmax ? probs[r.ClassIndex] : probs[r.ClassIndex],
+                RawMap = raw,
+                Height = h,
+                Width = w,
+                Normalized = norm,
+                Geometry = items[r.Item].Geometry,
+                Elapsed = elapsed,
+            };
+        }
+    }
+
+    public static float[] Normalize(float[] map, MapNormalization how) => how switch
+    {
+        MapNormalization.Max => MapOps.NormalizeByMax(map),
+        _ => MapOps.NormalizeMinMax(map),
+    };
+}

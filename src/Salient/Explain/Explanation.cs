@@ -1,0 +1,38 @@
+using Salient.Imaging;
+using Salient.Rendering;
+
+namespace Salient.Explain;
+
+/// <summary>One map: an image × method × class.</summary>
+public sealed class Explanation
+{
+    public required int Item { get; init; }
+    public required string Method { get; init; }
+    /// <summary>Target layer(s), comma-separated; "input" for pixel-space methods.</summary>
+    public required string Layer { get; init; }
+    public required int ClassIndex { get; init; }
+    public required string Label { get; init; }
+    public required float Logit { get; init; }
+    public required float Probability { get; init; }
+    /// <summary>The method's map before normalization, at its own resolution (layer or input grid).</summary>
+    public required float[] RawMap { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    /// <summary>The map scaled to [0,1], same resolution as <see cref="RawMap"/>.</summary>
+    public required float[] Normalized { get; init; }
+    /// <summary>Where the model input lies in the original image.</summary>
+    public required CropGeometry Geometry { get; init; }
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>The normalized map resampled onto the original image (its pixel grid; zero outside the crop).</summary>
+    public float[] NormalizedAtOriginal() => MapOps.ToOriginalGeometry(Normalized, Height, Width, Geometry);
+}
+
+/// <summary>All explanations for one request over a batch, plus the scores.</summary>
+public sealed class ExplainResult
+{
+    public required IReadOnlyList<Explanation> Explanations { get; init; }
+    /// <summary>Logits per item (pre-softmax class scores).</summary>
+    public required float[][] Logits { get; init; }
+    public TimeSpan ForwardTime { get; init; }
+}

@@ -1,0 +1,32 @@
+namespace Salient.Methods;
+
+/// <summary>How a method's raw map becomes a [0,1] map.</summary>
+public enum MapNormalization
+{
+    /// <summary>(m - min) / (max - min); a constant map becomes 0.</summary>
+    MinMax,
+    /// <summary>m / max for non-negative maps (Grad-CAM after its ReLU); all-zero stays zero.</summary>
+    Max,
+}
+
+/// <summary>One map computed by a method for an item and a class.</summary>
+public sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width);
+
+/// <summary>
+/// An attribution method. Implementations are stateless; everything per-call comes in the
+/// <see cref="MethodContext"/>. Register new ones in <see cref="MethodRegistry"/>.
+/// </summary>
+public interface IExplanationMethod
+{
+    /// <summary>The CLI name, e.g. "cam".</summary>
+    string Name { get; }
+    /// <summary>One line for help texts and the README.</summary>
+    string Summary { get; }
+    /// <summary>True when the map lives at a target layer (CAM family); false for input-space methods.</summary>
+    bool UsesLayer { get; }
+    MapNormalization Normalization { get; }
+    /// <summary>Tensors the method needs from a plain forward run (so the pipeline fetches them with the logits in one run).</summary>
+    IEnumerable<string> ForwardTensors(MethodContext ctx) => ctx.Layer is { } l ? [l.Name] : [];
+    /// <summary>Computes one raw map per (item, class) of the context.</summary>
+    IReadOnlyList<RawMap> Compute(MethodContext ctx);
+}

@@ -1,0 +1,152 @@
+using Salient.Imaging;
+
+namespace Salient.Rendering;
+
+/// <summary>Operations on single-channel saliency maps stored row-major (height × width).</summary>
+public static class MapOps
+{
+    /// <summary>
+    /// Bilinear resize with half-pixel centers (align_corners = false) and edge clamping — the same
+    /// sampling as cv2.resize INTER_LINEAR and torch interpolate(mode='bilinear', align_corners=False).
+    /// Output pixel x samples source coordinate (x + 0.5)·srcW/dstW − 0.5. No antialiasing.
+    /// </summary>
+    public static float[] ResizeBilinear(float[] src, int srcH, int srcW, int dstH, int dstW)
+    {
+        ArgumentNullException.ThrowIfNull(src);
+        CheckSize(src, srcH, srcW, nameof(src));
+        if (dstH <= 0 || dstW <= 0) throw new ArgumentOutOfRangeException(nameof(dstH), "target size must be positive");
+        if (srcH == dstH && srcW == dstW) return (float[])src.Clone();
+
+        var xs = Taps(srcW, dstW);
+        var ys = Taps(srcH, dstH);
+        var dst = new float[checked(dstH * dstW)];
+        for (int y = 0; y < dstH; y++)
+        {
+            var (y0, y1, fy) = ys[y];
+            int r0 = y0 * srcW, r1 = y1 * srcW;
+            for (int x = 0; x < dstW; x++)
+            {
+                var (x0, x1, fx) = xs[x];
+                float top = src[r0 + x0] + (src[r0 + x1] - src[r0 + x0]) * fx;
+                float bottom = src[r1 + x0] + (src[r1 + x1] - src[r1 + x0]) * fx;
+                dst[y * dstW + x] = top + (bottom - top) * fy;
+            }
+        }
+        return dst;
+    }
+
+    private static (int I0, int I1, float F)[] Taps(int srcN, int dstN)
+    {
+        var taps = new (int, int, float)[dstN];
+        double scale = (double)srcN / dstN;
+        for (int i = 0; i < dstN; i++)
+        {
+            double s = (i + 0.5) * scale - 0.5;
+            taps[i] = Tap(s, srcN);
+        }
+        return taps;
+    }
+
+    private static (int I0, int I1, float F) Tap(double s, int n)
+    {
+        if (s <= 0) return (0, 0, 0f);
+        if (s >= n - 1) return (n - 1, n - 1, 0f);
+        int i0 = (int)s;
+        return (i0, i0 + 1, (float)(s - i0));
+    }
+
+    /// <summary>
+    /// Rescales to [0, 1] by (v − min) / (max − min). A constant map (or one without finite values) gives
+    /// all zeros; NaN values become 0 and never propagate.
+    /// </summary>
+    public static float[] NormalizeMinMax(float[] map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (var v in map)
+        {
+            if (!float.IsFinite(v)) continue;
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        var result = new float[map.Length];
+        double range = (double)max - min;
+        if (!(range > 0) || double.IsInfinity(range)) return result;
+        for (int i = 0; i < map.Length; i++)
+        {
+            float v = map[i];
+            if (float.IsNaN(v)) continue;
+            result[i] = (float)Math.Clamp((v - (double)min) / range, 0.0, 1.0);
+        }
+        return result;
+    }
+
+    /// <summary>Divides by the maximum when it is positive (otherwise returns an unchanged copy); NaN becomes 0.</summary>
+    public static float[] NormalizeByMax(float[] map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        float max = float.NegativeInfinity;
+        foreach (var v in map)
+            if (float.IsFinite(v) && v > max) max = v;
+        var result = new float[map.Length];
+        for (int i = 0; i < map.Length; i++)
+        {
+            float v = map[i];
+            if (float.IsNaN(v)) continue;
+            result[i] = max > 0 ? v / max : v;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Places a map computed on the model input back onto the original image: returns a
+    /// SourceHeight × SourceWidth map where each original pixel whose center (x + 0.5, y + 0.5) lies in the
+    /// crop rectangle takes the bilinearly interpolated map value at that point (half-pixel centers, edge
+    /// clamped, so a rectangle equal to the whole image gives the same result as <see cref="ResizeBilinear"/>);
+    /// pixels outside the rectangle are 0.
+    /// </summary>
+    public static float[] ToOriginalGeometry(float[] map, int mapH, int mapW, CropGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(g);
+        CheckSize(map, mapH, mapW, nameof(map));
+        if (g.SourceWidth <= 0 || g.SourceHeight <= 0 || !(g.Width > 0) || !(g.Height > 0))
+            throw new ArgumentException("crop geometry must have a positive size", nameof(g));
+        int w = g.SourceWidth, h = g.SourceHeight;
+        var result = new float[checked(w * h)];
+
+        // columns: inside flag + tap; rows likewise
+        var cols = new (bool In, int I0, int I1, float F)[w];
+        for (int x = 0; x < w; x++)
+        {
+            double cx = x + 0.5;
+            bool inside = cx >= g.X && cx < g.X + g.Width;
+            var (i0, i1, f) = Tap((cx - g.X) / g.Width * mapW - 0.5, mapW);
+            cols[x] = (inside, i0, i1, f);
+        }
+        for (int y = 0; y < h; y++)
+        {
+            double cy = y + 0.5;
+            if (!(cy >= g.Y && cy < g.Y + g.Height)) continue;
+            var (y0, y1, fy) = Tap((cy - g.Y) / g.Height * mapH - 0.5, mapH);
+            int r0 = y0 * mapW, r1 = y1 * mapW;
+            int o = y * w;
+            for (int x = 0; x < w; x++)
+            {
+                var (inside, x0, x1, fx) = cols[x];
+                if (!inside) continue;
+                float top = map[r0 + x0] + (map[r0 + x1] - map[r0 + x0]) * fx;
+                float bottom = map[r1 + x0] + (map[r1 + x1] - map[r1 + x0]) * fx;
+                result[o + x] = top + (bottom - top) * fy;
+            }
+        }
+        return result;
+    }
+
+    private static void CheckSize(float[] map, int h, int w, string name)
+    {
+        if (h <= 0 || w <= 0) throw new ArgumentOutOfRangeException(name, "map size must be positive");
+        if ((long)h * w != map.LongLength)
+            throw new ArgumentException($"map has {map.Length} values, expected {h}x{w}", name);
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Salient.Runtime;
+
+/// <summary>How ONNX Runtime sessions are created (threads, spinning, execution provider).</summary>
+public sealed record RuntimeOptions
+{
+    /// <summary>Intra-op threads; 0 lets ORT choose (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+    /// <summary>Busy-wait spinning of ORT worker threads. Off by default: on shared, small machines it steals the CPU.</summary>
+    public bool AllowSpinning { get; init; }
+    /// <summary>"cpu" (default) or "cuda" (needs the GPU build of ONNX Runtime at run time).</summary>
+    public string ExecutionProvider { get; init; } = "cpu";
+    public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    public static RuntimeOptions Default { get; } = new();
+
+    internal SessionOptions CreateSessionOptions()
+    {
+        var so = new SessionOptions { GraphOptimizationLevel = OptimizationLevel, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        if (IntraOpThreads > 0) so.IntraOpNumThreads = IntraOpThreads;
+        so.InterOpNumThreads = 1;
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
+        so.AddSessionConfigEntry("session.inter_op.allow_spinning", AllowSpinning ? "1" : "0");
+        switch (ExecutionProvider.ToLowerInvariant())
+        {
+            case "cpu": break;
+            case "cuda":
+                try { so.AppendExecutionProvider_CUDA(0); }
+                catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+                {
+                    so.Dispose();
+                    throw new SalientException($"the CUDA execution provider is not available ({e.Message.Split('\n')[0]}); use the CPU provider or install the GPU build of ONNX Runtime", e);
+                }
+                break;
+            default:
+                so.Dispose();
+                throw new SalientException($"unknown execution provider '{ExecutionProvider}'; use cpu or cuda");
+        }
+        return so;
+    }
+}
