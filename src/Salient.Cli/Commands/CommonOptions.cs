@@ -82,6 +82,8 @@ internal sealed class CommonOptions
         var list = new List<string>();
         foreach (var a in args ?? [])
         {
+            if (a.StartsWith('-') && !File.Exists(a))
+                throw new SalientException($"unknown option '{a}' (see --help)");
             if (Directory.Exists(a))
                 list.AddRange(Directory.EnumerateFiles(a).Where(IsImageName).Order(StringComparer.Ordinal));
             else list.Add(a);

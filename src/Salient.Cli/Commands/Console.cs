@@ -4,13 +4,18 @@ namespace Salient.Cli.Commands;
 
 internal static class Term
 {
-    public static IAnsiConsole For(TextWriter w) => AnsiConsole.Create(new AnsiConsoleSettings
+    public static IAnsiConsole For(TextWriter w)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
     {
         Out = new AnsiConsoleOutput(w),
         Ansi = w == Console.Out && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
         ColorSystem = w == Console.Out && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         Interactive = InteractionSupport.No,
     });
+        if (w != Console.Out || Console.IsOutputRedirected) console.Profile.Width = 200;
+        return console;
+    }
 
     public static string Human(long n) => n switch
     {

@@ -23,7 +23,7 @@ internal static class LayersCommand
             using var model = common.LoadModel(p);
             var s = model.Structure();
             var rows = s.Layers.Where(l => !p.GetValue(candidatesOnly) || l.IsCandidate).ToList();
-            long total = model.Graph.Initializers.Values.Where(t => DataTypes.IsFloating(t.Type)).Sum(t => t.Length);
+            long total = ModelStructure.TotalParameters(model.Graph);
             string defaultLayer = DefaultLayerOf(model, s);
             if (p.GetValue(json))
             {
@@ -41,7 +41,7 @@ internal static class LayersCommand
             var con = Term.For(stdout);
             con.MarkupLine($"[bold]Model[/] {Markup.Escape(model.Path)}  (opset {model.Graph.DefaultOpset}, producer '{Markup.Escape(model.Graph.ProducerName)}')");
             con.MarkupLine($"[bold]Input[/] {Markup.Escape(model.Input.Describe())}{(model.Input.DynamicSpatial ? $" — shapes below for {model.InputSize.Width}x{model.InputSize.Height}" : "")}");
-            con.MarkupLine($"[bold]Output[/] {Markup.Escape(s.OutputName)} {Shapes.Format(s.Shapes[s.OutputName].Dims)}{(s.EndsInSoftmax ? $" (softmax of '{Markup.Escape(s.LogitsName)}')" : "")}, {s.ClassCount} classes");
+            con.MarkupLine($"[bold]Output[/] {Markup.Escape(s.OutputName)} {Markup.Escape(Shapes.Format(s.Shapes[s.OutputName].Dims))}{(s.EndsInSoftmax ? $" (softmax of '{Markup.Escape(s.LogitsName)}')" : "")}, {s.ClassCount} classes");
             var table = new Table().Border(TableBorder.Simple);
             table.AddColumn("#", c => c.RightAligned());
             table.AddColumn("layer (tensor)");
@@ -52,7 +52,7 @@ internal static class LayersCommand
             foreach (var l in rows)
             {
                 string mark = l.Name == defaultLayer ? "[green]★ default[/]" : l.IsCandidate ? "•" : "";
-                table.AddRow(l.Index.ToString(), Markup.Escape(l.Name), l.OpType, Shapes.Format(l.Shape), l.Parameters > 0 ? l.Parameters.ToString("N0") : "", mark);
+                table.AddRow(l.Index.ToString(), Markup.Escape(l.Name), Markup.Escape(l.OpType), Markup.Escape(FormatShape(l.Shape, model.Input.DynamicBatch)), l.Parameters > 0 ? l.Parameters.ToString("N0") : "", mark);
             }
             con.Write(table);
             con.MarkupLine($"[bold]Total parameters[/] {total:N0} ({Term.Human(total)})    [bold]layers[/] {s.Layers.Count}, candidates (•) {s.Layers.Count(l => l.IsCandidate)}");
@@ -61,6 +61,9 @@ internal static class LayersCommand
         });
         return cmd;
     }
+
+    private static string FormatShape(long[] shape, bool dynamicBatch) =>
+        dynamicBatch && shape.Length > 0 && shape[0] == 1 ? "[N" + (shape.Length > 1 ? "," + string.Join(",", shape[1..]) : "") + "]" : Shapes.Format(shape);
 
     internal static string DefaultLayerOf(SalientModel model, ModelStructure s)
     {

@@ -160,8 +160,8 @@ public static class ImageLoader
     {
         long pixels = w * h;
         if (pixels <= maxPixels) return;
-        string mp = (pixels / 1e6).ToString("0.0", CultureInfo.InvariantCulture);
-        string limit = (maxPixels / 1e6).ToString("0.###", CultureInfo.InvariantCulture);
+        string mp = (pixels / 1e6).ToString(pixels >= 100_000 ? "0.0" : "0.######", CultureInfo.InvariantCulture);
+        string limit = (maxPixels / 1e6).ToString("0.######", CultureInfo.InvariantCulture);
         throw new SalientException(
             $"image '{name}' is {w}×{h} = {mp} megapixels, over the {limit}-megapixel limit (decompression-bomb guard); raise it with --max-pixels");
     }

@@ -90,7 +90,7 @@ public sealed class ModelStructure
         int index = 0;
         foreach (var n in _graph.Nodes)
         {
-            long parameters = n.Inputs.Where(i => i != "" && _graph.Initializers.TryGetValue(i, out var t) && DataTypes.IsFloating(t.Type))
+            long parameters = n.Inputs.Where(i => i != "" && _graph.Initializers.TryGetValue(i, out var t) && IsParameter(t))
                 .Distinct().Sum(i => _graph.Initializers[i].Length);
             bool first = true;
             foreach (var o in n.Outputs)
@@ -111,6 +111,12 @@ public sealed class ModelStructure
         }
         return rows.Select(r => r.Name == defaultLayer ? r with { IsDefault = true } : r).ToList();
     }
+
+    /// <summary>A learned parameter: a floating-point constant that is not a scalar (Clip bounds, epsilons… are not counted).</summary>
+    public static bool IsParameter(Tensor t) => DataTypes.IsFloating(t.Type) && t.Rank > 0 && t.Length > 1;
+
+    /// <summary>Total learned parameters (each constant counted once, even if shared).</summary>
+    public static long TotalParameters(Graph g) => g.Initializers.Values.Where(IsParameter).Sum(t => t.Length);
 
     private HashSet<string> Ancestors(string tensor)
     {

@@ -51,6 +51,8 @@ public static partial class Npy
             _ => "(" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")",
         };
         string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shapeText + ", }";
+        // like numpy, leave room for the first dimension to grow to 21 digits (in-place appends)
+        if (shape.Length > 0) dict += new string(' ', Math.Max(0, 21 - shape[0].ToString(CultureInfo.InvariantCulture).Length));
         // magic (6) + version (2) + header length (2) + dict + padding + '\n' is a multiple of 64
         int unpadded = 10 + dict.Length + 1;
         int padded = (unpadded + 63) / 64 * 64;

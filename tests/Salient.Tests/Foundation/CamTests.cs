@@ -55,7 +55,7 @@ public class CamTests : IClassFixture<MobileNetFixture>
         var layer = s.ResolveLayer("auto");
         var outs = m.Session([layer.Name]).Run([new InputValue("input", [1, 3, 96, 96], x)]);
         var head = LinearHead.Find(m.Graph, s, layer);
-        var a = Activation.FromTensor(outs[layer.Name], 0, Imaging.TensorLayout.Nchw);
+        var a = Activation.FromTensor(outs[layer.Name], 0, Salient.Imaging.TensorLayout.Nchw);
         var want = TestPaths.Floats(expected.GetProperty("cam"));
         var logits = TestPaths.Floats(expected.GetProperty("logits"));
         for (int i = 0; i < 10; i++) Assert.Equal(logits[i], outs["logits"].Data[i], 4);
@@ -72,7 +72,7 @@ public class CamTests : IClassFixture<MobileNetFixture>
     public void Cam_on_a_model_without_a_gap_linear_head_says_so_and_suggests_gradcam()
     {
         using var m = TestPaths.Load(TestPaths.Fixture("models", "mnv3s_nchw.onnx"), new ModelOptions { Size = (64, 64) });
-        var img = new Imaging.RgbImage(64, 64, new float[64 * 64 * 3]);
+        var img = new Salient.Imaging.RgbImage(64, 64, new float[64 * 64 * 3]);
         var e = Assert.Throws<SalientException>(() => Explainer.Explain(m, [m.Prepare(img)], new ExplainRequest { Methods = ["cam"] }));
         Assert.Contains("global-average-pooling", e.Message);
         Assert.Contains("gradcam", e.Message);

@@ -1,0 +1,48 @@
+using Salient.Runtime;
+
+namespace Salient.Autodiff;
+
+/// <summary>How gradients pass backwards through ReLU-like ops (Relu, Clip with min 0, LeakyRelu, PRelu).</summary>
+public enum ReluRule
+{
+    /// <summary>The true derivative: pass where the forward input is positive.</summary>
+    Standard,
+    /// <summary>Guided backprop (Springenberg et al. 2015): pass where the forward input AND the incoming gradient are positive.</summary>
+    Guided,
+    /// <summary>Deconvnet (Zeiler &amp; Fergus 2014): pass where the incoming gradient is positive, ignoring the forward mask.</summary>
+    Deconvnet,
+}
+
+/// <summary>
+/// What to differentiate: the engine computes d(Σ seed ⊙ S)/d(w) for the score tensor S and every
+/// tensor w in <see cref="Wrt"/>; the seed is supplied at run time (see <see cref="Seeds"/>).
+/// </summary>
+public sealed record GradientRequest
+{
+    /// <summary>The tensor S whose seed-weighted sum is differentiated (logits, or any layer tensor).</summary>
+    public required string ScoreTensor { get; init; }
+    /// <summary>Layer tensors and/or the model input name to return gradients for.</summary>
+    public required IReadOnlyList<string> Wrt { get; init; }
+    public ReluRule Relu { get; init; } = ReluRule.Standard;
+    /// <summary>Forward tensors to return as well.</summary>
+    public IReadOnlyList<string> AlsoFetch { get; init; } = [];
+
+    internal string CacheKey(long[] inputShape) =>
+        string.Join("\u0001", ScoreTensor, string.Join("\u0002", Wrt.Distinct().Order(StringComparer.Ordinal)), Relu,
+            string.Join("\u0002", AlsoFetch.Distinct().Order(StringComparer.Ordinal)), string.Join(",", inputShape));
+}
+
+/// <summary>The result of one <see cref="GradientEngine.Run"/>.</summary>
+public sealed class GradientResult
+{
+    internal GradientResult(IReadOnlyDictionary<string, TensorValue> forward, IReadOnlyDictionary<string, TensorValue> gradients)
+    {
+        Forward = forward;
+        Gradients = gradients;
+    }
+
+    /// <summary>Forward values of the score tensor, every Wrt tensor and every AlsoFetch tensor.</summary>
+    public IReadOnlyDictionary<string, TensorValue> Forward { get; }
+    /// <summary>d(Σ seed ⊙ S)/d(w) for every Wrt tensor w, with w's shape.</summary>
+    public IReadOnlyDictionary<string, TensorValue> Gradients { get; }
+}
