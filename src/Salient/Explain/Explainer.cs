@@ -45,7 +45,7 @@ public static class Explainer
                 foreach (var layer in layers)
                     perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, itemClasses, request.Parameters, forward))));
             else
-                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, itemClasses, request.Parameters, forward))));
+                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, itemClasses, request.Parameters, forward) { RequestedLayers = request.Layers })));
             var elapsed = sw.Elapsed;
             results.AddRange(Combine(model, method, perLayer, items, logits, elapsed));
         }
@@ -107,6 +107,8 @@ public static class Explainer
                 Width = w,
                 Normalized = norm,
                 Geometry = items[r.Item].Geometry,
+                RawChannels = perLayer.Count == 1 ? r.Channels : null,
+                ChannelCount = perLayer.Count == 1 ? r.ChannelCount : 0,
                 Elapsed = elapsed,
             };
         }

@@ -20,6 +20,9 @@ public sealed class Explanation
     public required int Width { get; init; }
     /// <summary>The map scaled to [0,1], same resolution as <see cref="RawMap"/>.</summary>
     public required float[] Normalized { get; init; }
+    /// <summary>For image-valued methods (guided backprop…): the raw C×H×W result on the input grid; else null.</summary>
+    public float[]? RawChannels { get; init; }
+    public int ChannelCount { get; init; }
     /// <summary>Where the model input lies in the original image.</summary>
     public required CropGeometry Geometry { get; init; }
     public TimeSpan Elapsed { get; init; }

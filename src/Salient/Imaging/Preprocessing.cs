@@ -85,6 +85,22 @@ public sealed record Preprocessing(string Name, float[] Mean, float[] Std, float
     /// <summary>Std of model channel <paramref name="c"/> (broadcast when only one value is given).</summary>
     public float StdOf(int c) => Std.Length == 1 ? Std[0] : Std[c];
 
+    /// <summary>Value equality, comparing the mean and std values (not the array instances).</summary>
+    public bool Equals(Preprocessing? other) =>
+        other is not null && Name == other.Name && Scale.Equals(other.Scale) && Bgr == other.Bgr &&
+        (Mean ?? []).AsSpan().SequenceEqual(other.Mean ?? []) && (Std ?? []).AsSpan().SequenceEqual(other.Std ?? []);
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Name);
+        h.Add(Scale);
+        h.Add(Bgr);
+        foreach (var v in Mean ?? []) h.Add(v);
+        foreach (var v in Std ?? []) h.Add(v);
+        return h.ToHashCode();
+    }
+
     public override string ToString() =>
         $"{Name} (mean [{string.Join(", ", Mean.Select(Fmt))}], std [{string.Join(", ", Std.Select(Fmt))}], " +
         $"scale {Fmt(Scale)}, {(Bgr ? "BGR" : "RGB")})";

@@ -9,8 +9,12 @@ public enum MapNormalization
     Max,
 }
 
-/// <summary>One map computed by a method for an item and a class.</summary>
-public sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width);
+/// <summary>
+/// One map computed by a method for an item and a class. Pixel-space methods whose result is an
+/// image (guided backprop, guided Grad-CAM, integrated gradients…) also return it as
+/// <paramref name="Channels"/> (C×H×W, model channel order) next to the single-channel map.
+/// </summary>
+public sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width, float[]? Channels = null, int ChannelCount = 0);
 
 /// <summary>
 /// An attribution method. Implementations are stateless; everything per-call comes in the

@@ -28,6 +28,8 @@ public sealed class MethodContext
     /// <summary>Classes to explain, per item.</summary>
     public IReadOnlyList<int[]> Classes { get; }
     public IReadOnlyDictionary<string, string> Parameters { get; }
+    /// <summary>The target layer names of the request (pixel-space methods that combine with a CAM, e.g. guided Grad-CAM, use them).</summary>
+    public IReadOnlyList<string> RequestedLayers { get; init; } = ["auto"];
 
     /// <summary>Forward-pass tensors (cached: tensors already fetched are not recomputed).</summary>
     public TensorValue Forward(string tensor)

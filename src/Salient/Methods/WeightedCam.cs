@@ -59,13 +59,16 @@ public abstract class WeightedCam : IExplanationMethod
     protected virtual bool ReluMap => true;
     public virtual MapNormalization Normalization => ReluMap ? MapNormalization.Max : MapNormalization.MinMax;
 
+    /// <summary>True for methods defined as a principal component (Eigen-Grad-CAM).</summary>
+    protected virtual bool AlwaysEigen => false;
+
     /// <summary>The weighted activation terms for every (item, class) of the context.</summary>
     protected abstract IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx);
 
     public IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         ctx.RequireLayer(Name);
-        bool eigen = IsTrue(ctx.Parameter("eigen-smooth"));
+        bool eigen = AlwaysEigen || IsTrue(ctx.Parameter("eigen-smooth"));
         var maps = new List<RawMap>();
         foreach (var t in ComputeTerms(ctx))
         {

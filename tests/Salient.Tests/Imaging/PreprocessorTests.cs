@@ -249,6 +249,17 @@ public class PreprocessingTests
     }
 
     [Fact]
+    public void Equality_IsByValue()
+    {
+        var a = new Preprocessing("x", [1f, 2f, 3f], [1f], 0.5f, false);
+        var b = new Preprocessing("x", [1f, 2f, 3f], [1f], 0.5f, false);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, b with { Bgr = true });
+        Assert.NotEqual(a, b with { Mean = [1f, 2f, 4f] });
+    }
+
+    [Fact]
     public void Custom_ScaleIsApplied()
     {
         // x = (p·2 - 10) / 4 for p = 51: (102 - 10) / 4 = 23

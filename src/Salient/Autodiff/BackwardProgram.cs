@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Salient.Onnx;
+using Salient.Runtime;
+
+namespace Salient.Autodiff;
+
+/// <summary>
+/// The two programs for one (model, score tensor, wrt set, ReLU rule, AlsoFetch, input shape):
+/// the forward program (the model, original opset, with the activations the backward rules need as
+/// extra outputs) and the backward program (standard ONNX ops, opset 18) whose inputs are the seed
+/// and those activations and whose outputs are the gradients. Both run as ONNX Runtime sessions;
+/// forward outputs are fed to the backward session as OrtValues without managed copies.
+/// Thread-safe: concurrent <see cref="Run"/> calls are fine.
+/// </summary>
+public sealed class BackwardProgram : IDisposable
+{
+    private readonly InferenceSession _forward;
+    private readonly InferenceSession _backward;
+    private readonly string _inputName;
+    private readonly DataType _inputType;
+    private readonly string[] _forwardOutputs;
+    private readonly Dictionary<string, int> _forwardIndex;
+    private readonly BackwardInput[] _backwardInputs;
+    private readonly string[] _backwardInputNames;
+    private readonly string[] _gradNames;
+    private readonly IReadOnlyDictionary<string, Tensor> _constants;
+
+    internal BackwardProgram(GradientRequest request, long[] inputShape, string inputName, DataType inputType,
+        BuiltPrograms built, TimeSpan probeTime, RuntimeOptions options, IReadOnlyDictionary<string, Tensor> constants)
+    {
+        Request = request;
+        InputShape = inputShape;
+        _inputName = inputName;
+        _inputType = inputType;
+        _constants = constants;
+        ForwardGraph = built.Forward;
+        BackwardGraph = built.Backward;
+        BuildTime = built.BuildTime;
+        ProbeTime = probeTime;
+        DifferentiatedNodes = built.Differentiated.Select(n => n.Describe()).ToList();
+        DifferentiatedOps = built.Differentiated.Select(n => n.OpType).ToList();
+        _forwardOutputs = built.ForwardOutputs.ToArray();
+        _forwardIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < _forwardOutputs.Length; i++) _forwardIndex[_forwardOutputs[i]] = i;
+        _backwardInputs = built.BackwardInputs.ToArray();
+        _backwardInputNames = _backwardInputs.Select(b => b.Name).ToArray();
+        GradientNames = built.GradientOutputs;
+        _gradNames = request.Wrt.Distinct().Select(w => built.GradientOutputs[w]).ToArray();
+
+        var sw = Stopwatch.StartNew();
+        _forward = CreateSession(ForwardGraph, options, "the forward program");
+        try { _backward = CreateSession(BackwardGraph, options, "the backward program"); }
+        catch { _forward.Dispose(); throw; }
+        SessionTime = sw.Elapsed;
+    }
+
+    public GradientRequest Request { get; }
+    public long[] InputShape { get; }
+    /// <summary>The model with the activations the backward rules need as outputs (and MaxPool Indices where on the path).</summary>
+    public Graph ForwardGraph { get; }
+    /// <summary>The backward graph: inputs seed + activations, outputs the gradients; default domain, opset 18.</summary>
+    public Graph BackwardGraph { get; }
+    /// <summary>Time to prune the model and write both graphs (excludes the shape probe and ORT session creation).</summary>
+    public TimeSpan BuildTime { get; }
+    /// <summary>Time of the shape probe for this input shape (shared by every program of that shape; zero when cached).</summary>
+    public TimeSpan ProbeTime { get; }
+    /// <summary>Time to create the two ONNX Runtime sessions.</summary>
+    public TimeSpan SessionTime { get; }
+    /// <summary>The forward nodes that were differentiated, in forward order (as "Op 'name'").</summary>
+    public IReadOnlyList<string> DifferentiatedNodes { get; }
+    /// <summary>Op types of <see cref="DifferentiatedNodes"/>.</summary>
+    public IReadOnlyList<string> DifferentiatedOps { get; }
+    public int DifferentiatedNodeCount => DifferentiatedNodes.Count;
+    /// <summary>Backward-graph output name of each wrt tensor's gradient.</summary>
+    public IReadOnlyDictionary<string, string> GradientNames { get; }
+    /// <summary>Outputs of the forward program: needed activations, score, wrt and AlsoFetch tensors.</summary>
+    public IReadOnlyList<string> ForwardOutputs => _forwardOutputs;
+
+    private static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what)
+    {
+        using var so = options.CreateSessionOptions();
+        try { return new InferenceSession(OnnxWriter.ToBytes(g), so); }
+        catch (OnnxRuntimeException e)
+        {
+            throw new SalientException($"ONNX Runtime cannot load {what} written by the gradient engine: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e);
+        }
+    }
+
+    /// <summary>Forward run, seed from the score's value, backward run; copies out only what was asked for.</summary>
+    public GradientResult Run(InputValue input, Func<TensorValue, float[]> seed)
+    {
+        if (!Shapes.Equal(input.Shape, InputShape))
+            throw new SalientException($"this program was built for input shape {Shapes.Format(InputShape)}, not {Shapes.Format(input.Shape)}");
+        if (input.Data.LongLength != Tensor.ElementCount(input.Shape))
+            throw new SalientException($"input '{input.Name}' has {input.Data.Length} values but its shape {Shapes.Format(input.Shape)} needs {Tensor.ElementCount(input.Shape)}");
+        using var inputValue = CreateInput(input);
+        using var runOptions = new RunOptions();
+        IDisposableReadOnlyCollection<OrtValue> fwd;
+        try { fwd = _forward.Run(runOptions, [_inputName], [inputValue], _forwardOutputs); }
+        catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model: {GraphSession.FirstLine(e.Message)}", e); }
+        using (fwd)
+        {
+            string score = Request.ScoreTensor;
+            var scoreValue = Copy(score, fwd[_forwardIndex[score]]);
+            float[] seedData = seed(scoreValue);
+            if (seedData.LongLength != scoreValue.Length)
+                throw new SalientException($"the seed has {seedData.Length} values but score tensor '{score}' has {scoreValue.Length} (shape {Shapes.Format(scoreValue.Shape)})");
+            using var seedValue = OrtValue.CreateTensorValueFromMemory(seedData, scoreValue.Shape);
+            var values = new OrtValue[_backwardInputs.Length];
+            for (int i = 0; i < values.Length; i++)
+                values[i] = _backwardInputs[i].Source switch
+                {
+                    InputSource.Seed => seedValue,
+                    InputSource.ModelInput => inputValue,
+                    _ => fwd[_forwardIndex[_backwardInputs[i].Name]],
+                };
+            IDisposableReadOnlyCollection<OrtValue> bwd;
+            try { bwd = _backward.Run(runOptions, _backwardInputNames, values, _gradNames); }
+            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the backward program: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e); }
+            var grads = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
+            using (bwd)
+            {
+                int k = 0;
+                foreach (var w in Request.Wrt.Distinct())
+                    grads[w] = Copy(w, bwd[k++]);
+            }
+            var forward = new Dictionary<string, TensorValue>(StringComparer.Ordinal) { [score] = scoreValue };
+            foreach (var t in Request.Wrt.Concat(Request.AlsoFetch))
+            {
+                if (forward.ContainsKey(t)) continue;
+                if (t == _inputName) forward[t] = new TensorValue(t, _inputType, input.Shape, input.Data);
+                else if (_constants.TryGetValue(t, out var c)) forward[t] = new TensorValue(t, c.Type, c.Dims, c.ToFloats());
+                else forward[t] = Copy(t, fwd[_forwardIndex[t]]);
+            }
+            return new GradientResult(forward, grads);
+        }
+    }
+
+    private OrtValue CreateInput(InputValue inp) => _inputType switch
+    {
+        DataType.Float => OrtValue.CreateTensorValueFromMemory(inp.Data, inp.Shape),
+        DataType.Double => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => (double)v), inp.Shape),
+        DataType.UInt8 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => (byte)Math.Clamp(MathF.Round(v), 0, 255)), inp.Shape),
+        DataType.Int8 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => (sbyte)Math.Clamp(MathF.Round(v), -128, 127)), inp.Shape),
+        DataType.Float16 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => new Float16(BitConverter.HalfToUInt16Bits((Half)v))), inp.Shape),
+        _ => throw new SalientException($"input '{inp.Name}' has element type {_inputType}, which the gradient engine cannot feed"),
+    };
+
+    private static TensorValue Copy(string name, OrtValue v)
+    {
+        var info = v.GetTensorTypeAndShape();
+        float[] data;
+        switch (info.ElementDataType)
+        {
+            case TensorElementType.Float: data = v.GetTensorDataAsSpan<float>().ToArray(); break;
+            case TensorElementType.Double: { var s = v.GetTensorDataAsSpan<double>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = (float)s[i]; break; }
+            case TensorElementType.Int64: { var s = v.GetTensorDataAsSpan<long>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i]; break; }
+            case TensorElementType.Int32: { var s = v.GetTensorDataAsSpan<int>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i]; break; }
+            case TensorElementType.UInt8: { var s = v.GetTensorDataAsSpan<byte>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i]; break; }
+            case TensorElementType.Bool: { var s = v.GetTensorDataAsSpan<bool>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i] ? 1 : 0; break; }
+            case TensorElementType.Float16: { var s = v.GetTensorDataAsSpan<Float16>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = (float)BitConverter.UInt16BitsToHalf(s[i].value); break; }
+            default: throw new SalientException($"tensor '{name}' has element type {info.ElementDataType}, which Salient cannot read");
+        }
+        return new TensorValue(name, GraphSession.MapType(info.ElementDataType), info.Shape, data);
+    }
+
+    public void Dispose()
+    {
+        _forward.Dispose();
+        _backward.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Salient.Models;
+using Salient.Onnx;
+using Salient.Runtime;
+
+namespace Salient.Autodiff;
+
+/// <summary>
+/// Reverse-mode differentiation of an ONNX model, written as a backward graph in standard ONNX ops
+/// and run with ONNX Runtime. <see cref="Run"/> computes d(Σ seed ⊙ S)/d(w) for a score tensor S
+/// and tensors w; programs are built once per (S, wrt set, ReLU rule, AlsoFetch, input shape) and
+/// cached, so the seed (class, channel, …) costs nothing to change. Thread-safe.
+/// See docs/autodiff.md.
+/// </summary>
+public sealed class GradientEngine : IDisposable
+{
+    private readonly Graph _graph;
+    private readonly InputSpec _input;
+    private readonly RuntimeOptions _options;
+    private readonly ConcurrentDictionary<string, Lazy<GraphFacts>> _facts = new();
+    private readonly ConcurrentDictionary<string, Lazy<BackwardProgram>> _programs = new();
+    private volatile bool _disposed;
+
+    public GradientEngine(Graph graph, InputSpec input, RuntimeOptions options)
+    {
+        _graph = graph;
+        _input = input;
+        _options = options;
+    }
+
+    public GradientEngine(SalientModel model) : this(model.Graph, model.Input, model.Runtime) { }
+
+    /// <summary>The ops that have a gradient rule.</summary>
+    public static IEnumerable<string> SupportedOps => Rules.RuleRegistry.SupportedOps;
+
+    /// <summary>
+    /// Runs the model on <paramref name="input"/>, calls <paramref name="seed"/> with the forward value
+    /// of the score tensor, and returns d(Σ seed ⊙ S)/d(w) for every requested w.
+    /// </summary>
+    public GradientResult Run(InputValue input, GradientRequest request, Func<TensorValue, float[]> seed)
+    {
+        if (input.Name != _input.Name)
+            throw new SalientException($"the model input is '{_input.Name}', not '{input.Name}'");
+        return Build(request, input.Shape).Run(input, seed);
+    }
+
+    /// <summary>The (cached) forward and backward programs of a request at one input shape.</summary>
+    public BackwardProgram Build(GradientRequest request, long[] inputShape)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var shape = (long[])inputShape.Clone();
+        var lazy = _programs.GetOrAdd(request.CacheKey(shape), _ => new Lazy<BackwardProgram>(() => Create(request, shape)));
+        try { return lazy.Value; }
+        catch
+        {
+            _programs.TryRemove(new KeyValuePair<string, Lazy<BackwardProgram>>(request.CacheKey(shape), lazy));
+            throw;
+        }
+    }
+
+    private BackwardProgram Create(GradientRequest request, long[] shape)
+    {
+        string key = string.Join(",", shape);
+        bool fresh = false;
+        var factsLazy = _facts.GetOrAdd(key, _ => new Lazy<GraphFacts>(() =>
+        {
+            fresh = true;
+            return GraphFacts.Probe(_graph, _input.Name, _input.Type, shape, _options);
+        }));
+        var facts = factsLazy.Value;
+        var built = new BackwardBuilder(_graph, facts, _input.Name, request).Build();
+        return new BackwardProgram(request, shape, _input.Name, _input.Type, built, fresh ? facts.ProbeTime : TimeSpan.Zero,
+            _options, _graph.Initializers);
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var p in _programs.Values)
+            if (p.IsValueCreated) p.Value.Dispose();
+        _programs.Clear();
+    }
+}
