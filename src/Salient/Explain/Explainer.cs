@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Salient.Imaging;
 using Salient.Methods;
 using Salient.Models;
+using Salient.Perturbation;
 using Salient.Rendering;
 using Salient.Runtime;
 
@@ -36,12 +37,30 @@ public static class Explainer
         for (int i = 0; i < items.Count; i++)
             itemClasses[i] = (classSpecs[i].Count == 0 ? ["auto"] : classSpecs[i]).Select(c => model.ResolveClass(c, logits[i])).Distinct().ToArray();
 
+        // aug-smooth (CAM family): the methods also see flipped/zoomed copies of the inputs, whose
+        // forward pass is run once (lazily) for all methods and layers; maps are de-augmented and averaged.
+        bool augSmooth = MethodParameters.Flag(request.Parameters, MethodParameters.AugSmooth);
+        List<PreparedInput>? augItems = null;
+        List<int[]>? augClasses = null;
+        Dictionary<string, TensorValue>? augForward = null;
+
         var results = new List<Explanation>();
         foreach (var method in methods)
         {
             sw.Restart();
             var perLayer = new List<(string Layer, IReadOnlyList<RawMap> Maps)>();
-            if (method.UsesLayer)
+            if (method.UsesLayer && augSmooth)
+            {
+                augItems ??= AugSmooth.AugmentItems(items);
+                augClasses ??= AugSmooth.RepeatClasses(itemClasses);
+                augForward ??= model.Run(augItems, layers.Select(l => l.Name).ToArray());
+                foreach (var layer in layers)
+                {
+                    var maps = method.Compute(new MethodContext(model, structure, layer, augItems, augClasses, request.Parameters, augForward) { RequestedLayers = request.Layers });
+                    perLayer.Add((layer.Name, AugSmooth.Merge(maps, items)));
+                }
+            }
+            else if (method.UsesLayer)
                 foreach (var layer in layers)
                     perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, itemClasses, request.Parameters, forward))));
             else

@@ -79,6 +79,10 @@ public static class ImageLoader
             if (w <= 0 || h <= 0)
                 throw new SalientException($"image '{name}' is truncated or corrupt");
             CheckSize(name, w, h, maxPixels);
+            // Skia decodes a truncated progressive JPEG without complaint (it fills the missing
+            // scans with what it has), so check for the end-of-image marker ourselves.
+            if (sniffed == Sniffed.Jpeg && !JpegHasEndMarker(bytes))
+                throw new SalientException($"image '{name}' is truncated or corrupt");
             var origin = codec.EncodedOrigin;
 
             if (pngHeader && ihdr.BitDepth == 16 && ihdr.Width == w && ihdr.Height == h)
@@ -103,6 +107,22 @@ public static class ImageLoader
         {
             throw new SalientException($"image '{name}' could not be decoded: {OneLine(e.Message)}", e);
         }
+    }
+
+    /// <summary>
+    /// True when an EOI marker (FF D9) follows the last start-of-scan (FF DA). Entropy-coded data
+    /// never contains FF D9 (0xFF bytes are stuffed with 00 or are RSTn markers), so a file cut
+    /// anywhere after its first scan has no EOI after its last SOS.
+    /// </summary>
+    internal static bool JpegHasEndMarker(byte[] b)
+    {
+        int lastSos = -1;
+        for (int i = 0; i + 1 < b.Length; i++)
+            if (b[i] == 0xFF && b[i + 1] == 0xDA) lastSos = i;
+        if (lastSos < 0) return false;
+        for (int i = b.Length - 2; i > lastSos; i--)
+            if (b[i] == 0xFF && b[i + 1] == 0xD9) return true;
+        return false;
     }
 
     private static unsafe RgbImage DecodeWithSkia(SKCodec codec, string name, SKEncodedOrigin origin)

@@ -16,7 +16,7 @@ public class ColormapTests
     [InlineData(0.375f, 2, 255, 254)] // index 96: r = 1.5, b = 253.5
     [InlineData(127f / 255, 126, 255, 130)] // r = 125.5, b = 129.5
     [InlineData(0.5f, 130, 255, 126)] // index 128: r = 129.5, b = 125.5
-    [InlineData(0.625f, 254, 255, 1)] // index 159: r = 253.5 (clamped 255?) -> 254, b = 1.5
+    [InlineData(0.625f, 254, 255, 1)] // index 159: r = 253.5, b = 1.5
     [InlineData(160f / 255, 255, 252, 0)] // g = 252.5
     [InlineData(0.875f, 255, 0, 0)] // index 223
     [InlineData(224f / 255, 252, 0, 0)] // r = 251.5
