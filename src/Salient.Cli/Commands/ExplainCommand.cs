@@ -2,16 +2,29 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Salient.Explain;
 using Salient.Imaging;
+using Salient.Methods;
 using Salient.Models;
+using Salient.Perturbation;
 using Salient.Rendering;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Salient.Cli.Commands;
 
-/// <summary><c>salient explain</c>: heatmap panels (and raw maps, JSON) per image × method × class.</summary>
+/// <summary>
+/// <c>salient explain</c>: heatmap panels (and raw maps, JSON) per image × method × class. Any number
+/// of images and folders: the next images are decoded on a background task while the current ones are
+/// explained, a progress bar (images/s, ETA) shows on a terminal and plain log lines otherwise, a bad
+/// file is reported and skipped (exit code 1 at the end), and <c>results.jsonl</c> gets one line per
+/// image × method × class (and one per failed image).
+/// </summary>
 internal static class ExplainCommand
 {
+    public const string ResultsFile = "results.jsonl";
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
@@ -26,43 +39,63 @@ internal static class ExplainCommand
         var json = new Option<bool>("--json") { Description = "write summary.json (model, input, layer, class, score, map shape, files, timings)" };
         var param = new Option<string[]>("--param") { Description = "method parameter NAME=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
 
+        // First-class method options; each sets the request parameter of the same name (and wins over --param).
+        var methodOptions = new (Option Option, string Parameter)[]
+        {
+            (Value("--batch-size", "N", "perturbation methods: inputs per ONNX Runtime batch (default: from the model's memory footprint, at most 32)"), MethodParameters.BatchSize),
+            (Value("--variant", "NAME", "scorecam: default (softmax over channels of the masked logits) | paper (probability increase over a zero baseline)"), MethodParameters.Variant),
+            (Value("--top-channels", "N", "scorecam: only the N channels with the largest mean activation (Faster-Score-CAM)"), MethodParameters.TopChannels),
+            (Value("--patch", "N", "occlusion: patch side in input pixels (default: input size / 7, 32 at 224)"), MethodParameters.Patch),
+            (Value("--stride", "N", "occlusion: step between patches in pixels (default: patch / 2)"), MethodParameters.Stride),
+            (Value("--fill", "VALUE", "occlusion: patch fill: mean (default) | zero | a number in model-input units (after preprocessing)"), MethodParameters.Fill),
+            (Value("--masks", "N", $"rise: number of random masks (default {Rise.DefaultMasks})"), MethodParameters.Masks),
+            (Value("--cell", "N", "rise: mask grid cell in input pixels (default: input size / 7, 32 at 224)"), MethodParameters.Cell),
+            (Value("--p", "P", "rise: probability that a mask cell is kept (default 0.5)"), MethodParameters.KeepProbability),
+            (Value("--seed", "S", "rise: random seed (default 0; the same seed gives the same map)"), MethodParameters.Seed),
+            (new Option<bool>("--aug-smooth") { Description = "CAM methods: average over horizontal flip × zoom 1.0/1.1/0.9, de-augmented" }, MethodParameters.AugSmooth),
+            (new Option<bool>("--eigen-smooth") { Description = "CAM methods: first principal component of the weighted activations instead of their sum" }, MethodParameters.EigenSmooth),
+        };
+
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
         foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, param }) cmd.Options.Add(o);
+        foreach (var (o, _) in methodOptions) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             var cm = Colormaps.Parse(p.GetValue(colormap)!);
             float a = p.GetValue(alpha);
             if (a is < 0 or > 1 || float.IsNaN(a)) throw new SalientException($"--alpha {a} must be between 0 and 1");
+            var parameters = ParseParams(p.GetValue(param));
+            foreach (var (o, name) in methodOptions)
+            {
+                if (o is Option<bool> flag) { if (p.GetValue(flag)) parameters[name] = "true"; }
+                else if (o is Option<string?> value && p.GetValue(value) is { } v) parameters[name] = v;
+            }
+            MethodParameters.Validate(parameters);
             var request = new ExplainRequest
             {
                 Methods = Split(p.GetValue(method)!),
                 Layers = Split(p.GetValue(layer)!),
                 Classes = Split(p.GetValue(cls)!),
-                Parameters = ParseParams(p.GetValue(param)),
+                Parameters = parameters,
             };
-            foreach (var m in request.Methods) Methods.MethodRegistry.Get(m); // fail fast on a typo
+            var methods = request.Methods.Select(MethodRegistry.Get).ToList(); // fail fast on a typo
+            if (MethodParameters.Flag(parameters, MethodParameters.AugSmooth) && methods.Where(m => !m.UsesLayer).Select(m => m.Name).ToList() is { Count: > 0 } pixel)
+                stderr.WriteLine($"note: --aug-smooth applies to CAM (layer) methods; {string.Join(", ", pixel)} run without it");
             var files = CommonOptions.ExpandImages(p.GetValue(images));
             var total = Stopwatch.StartNew();
             using var model = common.LoadModel(p);
             var loadTime = total.Elapsed;
             string dir = p.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
-            var summary = new List<object>();
-            int failures = 0;
-            foreach (var file in files)
+            var run = new FolderRun(model, files, request, dir, cm, a, p.GetValue(raw), stdout, stderr)
             {
-                try
-                {
-                    summary.AddRange(ExplainOne(model, file, request, dir, cm, a, p.GetValue(raw), stdout));
-                }
-                catch (SalientException e) when (files.Count > 1)
-                {
-                    stderr.WriteLine($"error: {file}: {e.Message}");
-                    failures++;
-                }
-            }
+                // Perturbation methods run hundreds of forward passes per image: one image at a time, so
+                // progress moves per image. The cheap methods share one forward pass for a few images.
+                ImagesPerBatch = methods.Any(m => m is IPerturbationMethod) ? 1 : 8,
+            };
+            var summary = run.Execute();
             if (p.GetValue(json))
             {
                 var doc = new
@@ -79,56 +112,254 @@ internal static class ExplainCommand
                 File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
                 stdout.WriteLine($"wrote {path}");
             }
-            if (failures > 0) { stderr.WriteLine($"{failures} of {files.Count} images failed"); return 1; }
+            if (run.Failures.Count > 0)
+            {
+                stderr.WriteLine($"{run.Failures.Count} of {files.Count} images failed:");
+                foreach (var (file, message) in run.Failures) stderr.WriteLine($"  {file}: {message}");
+                return 1;
+            }
             return 0;
         });
         return cmd;
     }
 
-    private static List<object> ExplainOne(SalientModel model, string file, ExplainRequest request, string dir, Colormap cm, float alpha, bool raw, TextWriter stdout)
+    private static Option<string?> Value(string name, string helpName, string description) =>
+        new(name) { Description = description, HelpName = helpName };
+
+    /// <summary>One decoded (or failed) image from the background decoder.</summary>
+    private sealed record Decoded(int Index, string File, RgbImage? Image, PreparedInput? Prepared, TimeSpan DecodeTime, Exception? Error);
+
+    /// <summary>The images of one explain command: decode ahead, explain, render, log, record.</summary>
+    private sealed class FolderRun(SalientModel model, List<string> files, ExplainRequest request, string dir, Colormap cm, float alpha, bool raw,
+        TextWriter stdout, TextWriter stderr)
     {
-        var sw = Stopwatch.StartNew();
-        var image = model.LoadImage(file);
-        var prepared = model.Prepare(image);
-        var decode = sw.Elapsed;
-        var result = Explainer.Explain(model, [prepared], request);
-        var entries = new List<object>();
-        string stem = Slug(Path.GetFileNameWithoutExtension(file));
-        foreach (var e in result.Explanations)
+        public int ImagesPerBatch { get; init; } = 1;
+        public List<(string File, string Message)> Failures { get; } = new();
+        private readonly List<object> _summary = new();
+        private StreamWriter? _jsonl;
+        private int _done;
+        private readonly Stopwatch _clock = new();
+
+        private bool Interactive => files.Count > 1 && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+
+        public List<object> Execute()
+        {
+            string jsonlPath = Path.Combine(dir, ResultsFile);
+            using (_jsonl = new StreamWriter(jsonlPath, append: false, new UTF8Encoding(false)))
+            {
+                _clock.Start();
+                if (Interactive)
+                {
+                    var console = AnsiConsole.Create(new AnsiConsoleSettings
+                    {
+                        Out = new AnsiConsoleOutput(Console.Out),
+                        Ansi = AnsiSupport.Detect,
+                        ColorSystem = ColorSystemSupport.Detect,
+                        Interactive = InteractionSupport.Yes,
+                    });
+                    console.Progress()
+                        .AutoClear(false)
+                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), new RateColumn(), new EtaColumn())
+                        .Start(ctx =>
+                        {
+                            var task = ctx.AddTask("explain", maxValue: files.Count);
+                            Loop(_ => task.Increment(1));
+                        });
+                }
+                else Loop(null);
+            }
+            stdout.WriteLine($"wrote {jsonlPath}");
+            return _summary;
+        }
+
+        private void Loop(Action<int>? onImage)
+        {
+            var channel = Channel.CreateBounded<Decoded>(new BoundedChannelOptions(Math.Max(2, 2 * ImagesPerBatch)) { SingleReader = true, SingleWriter = true });
+            using var cancel = new CancellationTokenSource();
+            // Decode ahead on a background task while the current images are explained.
+            var producer = Task.Run(async () =>
+            {
+                try
+                {
+                    for (int i = 0; i < files.Count; i++)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        Decoded d;
+                        try
+                        {
+                            var image = model.LoadImage(files[i]);
+                            d = new Decoded(i, files[i], image, model.Prepare(image), sw.Elapsed, null);
+                        }
+                        catch (Exception e) when (e is SalientException or IOException or UnauthorizedAccessException or ArgumentException)
+                        {
+                            d = new Decoded(i, files[i], null, null, sw.Elapsed, e);
+                        }
+                        await channel.Writer.WriteAsync(d, cancel.Token);
+                    }
+                }
+                finally { channel.Writer.Complete(); }
+            });
+            try
+            {
+                var reader = channel.Reader;
+                var group = new List<Decoded>();
+                while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    group.Clear();
+                    while (group.Count < ImagesPerBatch && reader.TryRead(out var d))
+                    {
+                        if (d.Error is not null) { Fail(d.File, d.Error); onImage?.Invoke(d.Index); continue; }
+                        group.Add(d);
+                    }
+                    if (group.Count == 0) continue;
+                    ExplainGroup(group, onImage);
+                }
+            }
+            finally
+            {
+                cancel.Cancel();
+                try { producer.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
+            }
+        }
+
+        private void ExplainGroup(List<Decoded> group, Action<int>? onImage)
+        {
+            var sw = Stopwatch.StartNew();
+            ExplainResult? result = null;
+            try { result = Explainer.Explain(model, group.Select(g => g.Prepared!).ToList(), request); }
+            catch (Exception e) when (IsPerImage(e) && group.Count > 1)
+            {
+                // Find the image at fault: explain them one by one.
+                foreach (var g in group) ExplainGroup([g], onImage);
+                return;
+            }
+            catch (Exception e) when (IsPerImage(e))
+            {
+                Fail(group[0].File, e);
+                onImage?.Invoke(group[0].Index);
+                return;
+            }
+            var forwardShare = result.ForwardTime / group.Count;
+            for (int i = 0; i < group.Count; i++)
+            {
+                var g = group[i];
+                var entries = new List<Dictionary<string, object?>>();
+                foreach (var e in result.Explanations.Where(e => e.Item == i))
+                    entries.Add(Write(g, e, forwardShare));
+                foreach (var entry in entries)
+                {
+                    _jsonl!.WriteLine(JsonSerializer.Serialize(entry));
+                    _summary.Add(entry);
+                }
+                _jsonl!.Flush();
+                _done++;
+                if (!Interactive && files.Count > 1)
+                {
+                    double elapsed = _clock.Elapsed.TotalSeconds;
+                    double rate = _done / Math.Max(1e-9, elapsed);
+                    int left = files.Count - _done - Failures.Count;
+                    stdout.WriteLine($"[{_done + Failures.Count}/{files.Count}] {g.File}: {entries.Count} map{(entries.Count == 1 ? "" : "s")} in {sw.Elapsed.TotalSeconds / group.Count:0.00} s · {rate:0.00} images/s · ETA {FormatDuration(left / Math.Max(rate, 1e-9))}");
+                }
+                onImage?.Invoke(g.Index);
+            }
+        }
+
+        // A single image's problem (bad class for its logits, a model that rejects it…), not a bug.
+        private static bool IsPerImage(Exception e) => e is SalientException or IOException or UnauthorizedAccessException;
+
+        private void Fail(string file, Exception e)
+        {
+            // A single image: the error is the command's error (one line, exit code 1).
+            if (files.Count == 1) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+            string message = e.Message.Split('\n')[0];
+            Failures.Add((file, message));
+            if (!Interactive) stderr.WriteLine($"error: {file}: {message}");
+            _jsonl!.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = file, ["status"] = "error", ["error"] = message }));
+            _jsonl.Flush();
+        }
+
+        private Dictionary<string, object?> Write(Decoded g, Explanation e, TimeSpan forward)
         {
             var render = Stopwatch.StartNew();
+            var image = g.Image!;
+            string stem = Slug(Path.GetFileNameWithoutExtension(g.File));
             string baseName = $"{stem}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
             var atOriginal = e.NormalizedAtOriginal();
-            var title = $"{e.Method} · {e.Layer} · {e.ClassIndex} {e.Label} · logit {e.Logit:0.00} · p {e.Probability:0.000}";
-            var panel = HeatmapRenderer.Panel(image, atOriginal, cm, alpha, title, e.Geometry);
+            var panel = ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal);
             string panelPath = Path.Combine(dir, baseName + ".png");
             ImageWriter.SavePng(panel, panelPath);
-            string? rawPath = null, normPath = null;
+            string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
+            // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
+            if (ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
+            {
+                gradientPath = Path.Combine(dir, baseName + "_gradient.png");
+                ImageWriter.SavePng(gradientImage, gradientPath);
+            }
             if (raw)
             {
                 rawPath = Path.Combine(dir, baseName + "_raw.npy");
                 Npy.Write(rawPath, e.RawMap, e.Height, e.Width);
                 normPath = Path.Combine(dir, baseName + "_map.npy");
                 Npy.Write(normPath, atOriginal, image.Height, image.Width);
+                if (e.RawChannels is { } ch)
+                {
+                    channelsPath = Path.Combine(dir, baseName + "_channels.npy");
+                    Npy.Write(channelsPath, ch, e.ChannelCount, e.Height, e.Width);
+                }
             }
-            stdout.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
-            entries.Add(new
+            if (!Interactive) stdout.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
+            return new Dictionary<string, object?>
             {
-                image = file,
-                image_size = new[] { image.Width, image.Height },
-                method = e.Method,
-                layer = e.Layer,
-                @class = e.ClassIndex,
-                label = e.Label,
-                logit = e.Logit,
-                probability = e.Probability,
-                map_shape = new[] { e.Height, e.Width },
-                crop = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
-                files = new { panel = panelPath, raw = rawPath, map = normPath },
-                timings_ms = new { decode_preprocess = decode.TotalMilliseconds, forward = result.ForwardTime.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
-            });
+                ["image"] = g.File,
+                ["status"] = "ok",
+                ["image_size"] = new[] { image.Width, image.Height },
+                ["method"] = e.Method,
+                ["layer"] = e.Layer,
+                ["class"] = e.ClassIndex,
+                ["label"] = e.Label,
+                ["logit"] = e.Logit,
+                ["probability"] = e.Probability,
+                ["map_shape"] = new[] { e.Height, e.Width },
+                ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
+                ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
+                ["timings_ms"] = new { decode_preprocess = g.DecodeTime.TotalMilliseconds, forward = forward.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
+            };
         }
-        return entries;
+    }
+
+    internal static string FormatDuration(double seconds)
+    {
+        if (double.IsNaN(seconds) || double.IsInfinity(seconds)) return "?";
+        var t = TimeSpan.FromSeconds(Math.Round(seconds));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}" : $"{t.Minutes}:{t.Seconds:00}";
+    }
+
+    /// <summary>"done/total".</summary>
+    private sealed class CountColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text($"{task.Value:0}/{task.MaxValue:0}");
+    }
+
+    /// <summary>Images per second since the start.</summary>
+    private sealed class RateColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            double s = task.ElapsedTime?.TotalSeconds ?? 0;
+            return new Text(s > 0 && task.Value > 0 ? $"{task.Value / s:0.00} img/s" : "– img/s");
+        }
+    }
+
+    /// <summary>Remaining time at the average rate so far.</summary>
+    private sealed class EtaColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            double s = task.ElapsedTime?.TotalSeconds ?? 0;
+            if (task.Value <= 0 || s <= 0) return new Text("ETA –");
+            return new Text($"ETA {FormatDuration((task.MaxValue - task.Value) * s / task.Value)}");
+        }
     }
 
     internal static List<string> Split(string s) =>

@@ -315,7 +315,7 @@ internal sealed class BackwardBuilder
         string key = "i:" + string.Join(",", values);
         if (_constants.TryGetValue(key, out var name)) return name;
         name = Fresh("const");
-        _bw.Initializers[name] = new Tensor(name, DataType.Int64, [values.Length], values);
+        _bw.Initializers[name] = new Tensor(name, DataType.Int64, [values.Length], (long[])values.Clone());
         _constants[key] = name;
         return name;
     }
@@ -327,7 +327,7 @@ internal sealed class BackwardBuilder
             : null;
         if (key is not null && _constants.TryGetValue(key, out var existing)) return existing;
         string name = Fresh("const");
-        _bw.Initializers[name] = Tensor.FromFloats(name, dims, values);
+        _bw.Initializers[name] = Tensor.FromFloats(name, (long[])dims.Clone(), values);
         if (key is not null) _constants[key] = name;
         return name;
     }

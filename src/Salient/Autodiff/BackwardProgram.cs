@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Salient.Onnx;
 using Salient.Runtime;
+using Tensor = Salient.Onnx.Tensor;
 
 namespace Salient.Autodiff;
 

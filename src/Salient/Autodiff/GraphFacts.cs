@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Salient.Models;
 using Salient.Onnx;
 using Salient.Runtime;
+using Tensor = Salient.Onnx.Tensor;
 
 namespace Salient.Autodiff;
 
@@ -55,7 +56,7 @@ internal sealed class GraphFacts
                 var names = g.Outputs.Select(o => o.Name).ToArray();
                 IDisposableReadOnlyCollection<OrtValue> results;
                 try { results = session.Run(ro, [inputName], [input], names); }
-                catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model at input shape {Shapes.Format(inputShape)}: {GraphSession.FirstLine(e.Message)}", e); }
+                catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model at input shape {Salient.Onnx.Shapes.Format(inputShape)}: {GraphSession.FirstLine(e.Message)}", e); }
                 using (results)
                 {
                     for (int i = 0; i < names.Length; i++)

@@ -128,14 +128,29 @@ public static class Explainer
                 Geometry = items[r.Item].Geometry,
                 RawChannels = perLayer.Count == 1 ? r.Channels : null,
                 ChannelCount = perLayer.Count == 1 ? r.ChannelCount : 0,
+                ImageValued = method.ImageValued,
                 Elapsed = elapsed,
             };
         }
     }
 
+    /// <summary>|m| / (the given quantile of |m|), clipped to [0,1]; falls back to ÷max when the quantile is 0.</summary>
+    public static float[] NormalizeByPercentile(float[] map, double q)
+    {
+        var sorted = Array.ConvertAll(map, Math.Abs);
+        Array.Sort(sorted);
+        float p = sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+        if (p <= 0) p = sorted.Length == 0 ? 0 : sorted[^1];
+        var r = new float[map.Length];
+        if (p <= 0) return r;
+        for (int i = 0; i < r.Length; i++) r[i] = Math.Min(1f, Math.Abs(map[i]) / p);
+        return r;
+    }
+
     public static float[] Normalize(float[] map, MapNormalization how) => how switch
     {
         MapNormalization.Max => MapOps.NormalizeByMax(map),
+        MapNormalization.Percentile99 => NormalizeByPercentile(map, 0.99),
         _ => MapOps.NormalizeMinMax(map),
     };
 }

@@ -23,6 +23,8 @@ public sealed class Explanation
     /// <summary>For image-valued methods (guided backprop…): the raw C×H×W result on the input grid; else null.</summary>
     public float[]? RawChannels { get; init; }
     public int ChannelCount { get; init; }
+    /// <summary>True for methods whose result is shown as an image (guided backprop, guided Grad-CAM).</summary>
+    public bool ImageValued { get; init; }
     /// <summary>Where the model input lies in the original image.</summary>
     public required CropGeometry Geometry { get; init; }
     public TimeSpan Elapsed { get; init; }

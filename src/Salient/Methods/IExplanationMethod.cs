@@ -7,6 +7,8 @@ public enum MapNormalization
     MinMax,
     /// <summary>m / max for non-negative maps (Grad-CAM after its ReLU); all-zero stays zero.</summary>
     Max,
+    /// <summary>m / (99th percentile of m), clipped to [0,1]: pixel-space saliency, whose few extreme pixels would otherwise leave the rest black.</summary>
+    Percentile99,
 }
 
 /// <summary>
@@ -29,6 +31,8 @@ public interface IExplanationMethod
     /// <summary>True when the map lives at a target layer (CAM family); false for input-space methods.</summary>
     bool UsesLayer { get; }
     MapNormalization Normalization { get; }
+    /// <summary>True when the result is best shown as an image (guided backprop): panels then show the deprocessed gradient.</summary>
+    bool ImageValued => false;
     /// <summary>Tensors the method needs from a plain forward run (so the pipeline fetches them with the logits in one run).</summary>
     IEnumerable<string> ForwardTensors(MethodContext ctx) => ctx.Layer is { } l ? [l.Name] : [];
     /// <summary>Computes one raw map per (item, class) of the context.</summary>

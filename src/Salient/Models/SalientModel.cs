@@ -13,6 +13,7 @@ public sealed class SalientModel : IDisposable
 {
     private readonly ConcurrentDictionary<(int H, int W), Lazy<ModelStructure>> _structures = new();
     private readonly ConcurrentDictionary<string, Lazy<GraphSession>> _sessions = new();
+    private readonly Lazy<Autodiff.GradientEngine> _gradients;
 
     private SalientModel(string path, Graph graph, InputSpec input, ModelOptions options, Sidecar? sidecar)
     {
@@ -35,7 +36,11 @@ public sealed class SalientModel : IDisposable
         else InputSize = (224, 224);
         DefaultLayerName = options.DefaultLayer ?? sidecar?.Layer ?? "auto";
         Labels = LoadLabels(path, options, sidecar);
+        _gradients = new Lazy<Autodiff.GradientEngine>(() => new Autodiff.GradientEngine(Graph, Input, Runtime));
     }
+
+    /// <summary>The gradient engine of this model (backward graphs built on demand and cached).</summary>
+    public Autodiff.GradientEngine Gradients => _gradients.Value;
 
     public string Path { get; }
     /// <summary>The graph after constant folding (read-only by convention).</summary>
@@ -237,5 +242,6 @@ public sealed class SalientModel : IDisposable
     {
         foreach (var s in _sessions.Values) if (s.IsValueCreated) s.Value.Dispose();
         _sessions.Clear();
+        if (_gradients.IsValueCreated) _gradients.Value.Dispose();
     }
 }

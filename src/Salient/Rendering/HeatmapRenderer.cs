@@ -8,10 +8,10 @@ namespace Salient.Rendering;
 /// <summary>Turns [0, 1] saliency maps into pictures: colorized maps, overlays and titled panels.</summary>
 public static class HeatmapRenderer
 {
-    /// <summary>Largest tile side in <see cref="Panel"/>; larger originals are scaled down (aspect kept).</summary>
+    /// <summary>Largest tile side in <c>Panel</c>; larger originals are scaled down (aspect kept).</summary>
     public const int MaxTileSize = 512;
 
-    /// <summary>Tiles whose long side is below this are enlarged by whole-pixel replication in <see cref="Panel"/>.</summary>
+    /// <summary>Tiles whose long side is below this are enlarged by whole-pixel replication in <c>Panel</c>.</summary>
     public const int MinTileSize = 128;
 
     private const int Gap = 8;
@@ -73,9 +73,19 @@ public static class HeatmapRenderer
     public static RgbImage Panel(RgbImage original, float[] map01AtOriginal, Colormap cm, float alpha, string title, CropGeometry? crop) =>
         PanelCore(original, map01AtOriginal, cm, alpha, title, crop, forceBitmapFont: false);
 
+    /// <summary>
+    /// A panel "original | <paramref name="middle"/> | overlay" — for image-valued results such as a
+    /// guided-backprop gradient, shown in place of the colorized heatmap. <paramref name="middle"/>
+    /// has the original's size.
+    /// </summary>
+    public static RgbImage Panel(RgbImage original, float[] map01AtOriginal, Colormap cm, float alpha, string title, CropGeometry? crop, RgbImage middle) =>
+        PanelCore(original, map01AtOriginal, cm, alpha, title, crop, forceBitmapFont: false, middle);
+
     internal static RgbImage PanelCore(RgbImage original, float[] map01AtOriginal, Colormap cm, float alpha, string? title,
-        CropGeometry? crop, bool forceBitmapFont)
+        CropGeometry? crop, bool forceBitmapFont, RgbImage? middle = null)
     {
+        if (middle is not null && (middle.Width != original.Width || middle.Height != original.Height))
+            throw new ArgumentException("the middle tile must have the original image's size", nameof(middle));
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(map01AtOriginal);
         CheckAlpha(alpha);
@@ -90,14 +100,16 @@ public static class HeatmapRenderer
         int sw = Math.Max(1, (int)Math.Round(w * shrink)), sh = Math.Max(1, (int)Math.Round(h * shrink));
         var small = original;
         var map = map01AtOriginal;
+        var mid = middle;
         if (sw != w || sh != h)
         {
             small = Resampler.Resize(original, sw, sh);
             map = Resampler.Resize(map01AtOriginal, w, h, 1, sw, sh);
+            if (mid is not null) mid = Resampler.Resize(mid, sw, sh);
         }
         int rep = longSide < MinTileSize ? (MinTileSize + longSide - 1) / longSide : 1;
         int tw = sw * rep, th = sh * rep;
-        var tiles = new[] { small, Colorize(map, sh, sw, cm), Overlay(small, map, cm, alpha) };
+        var tiles = new[] { small, mid ?? Colorize(map, sh, sw, cm), Overlay(small, map, cm, alpha) };
 
         bool hasTitle = !string.IsNullOrWhiteSpace(title);
         int top = hasTitle ? TitleHeight : 0;

@@ -1,0 +1,83 @@
+using Salient.Autodiff;
+using Salient.Imaging;
+using Salient.Runtime;
+
+namespace Salient.Methods;
+
+/// <summary>One row of a gradient run: an input tensor (one image, model layout) and the class whose logit is differentiated.</summary>
+public sealed record GradientRow(float[] Input, int ClassIndex);
+
+/// <summary>Per-row results: gradients and forward values of the requested tensors, one row's slice each.</summary>
+public sealed record GradientRowResult(IReadOnlyDictionary<string, float[]> Gradients, IReadOnlyDictionary<string, float[]> Forward, float Logit);
+
+/// <summary>
+/// Runs rows through the gradient engine in batches: the seed is one-hot on the pre-softmax logits
+/// per row, so several classes and many noisy/interpolated inputs go through one ORT call per batch.
+/// </summary>
+public static class GradientRuns
+{
+    public const int DefaultBatch = 16;
+
+    public static List<GradientRowResult> Run(MethodContext ctx, IReadOnlyList<GradientRow> rows, IReadOnlyList<string> wrt, ReluRule relu, IReadOnlyList<string>? alsoFetch = null)
+    {
+        var model = ctx.Model;
+        var logits = ctx.Structure.LogitsName;
+        int classes = ctx.Structure.ClassCount;
+        int batch = model.Input.DynamicBatch ? Math.Max(1, BatchSize(ctx)) : model.Input.FixedBatch;
+        var request = new GradientRequest { ScoreTensor = logits, Wrt = wrt, Relu = relu, AlsoFetch = alsoFetch ?? [] };
+        var results = new List<GradientRowResult>(rows.Count);
+        int per = rows[0].Input.Length;
+        for (int start = 0; start < rows.Count; start += batch)
+        {
+            int n = Math.Min(batch, rows.Count - start);
+            if (!model.Input.DynamicBatch && n != batch) n = batch; // fixed batch: rows.Count is a multiple (batch is 1 in practice)
+            var data = new float[per * n];
+            var cls = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                rows[start + i].Input.CopyTo(data, i * per);
+                cls[i] = rows[start + i].ClassIndex;
+            }
+            var input = new InputValue(model.Input.Name, model.Input.ShapeFor(n, model.InputSize.Height, model.InputSize.Width), data);
+            var r = model.Gradients.Run(input, request, score => Seeds.ClassLogit(cls, classes));
+            for (int i = 0; i < n; i++)
+            {
+                var g = wrt.ToDictionary(w => w, w => Slice(r.Gradients[w], i, n));
+                var f = r.Forward.Keys.ToDictionary(k => k, k => Slice(r.Forward[k], i, n));
+                results.Add(new GradientRowResult(g, f, r.Forward[logits].Data[i * classes + cls[i]]));
+            }
+        }
+        return results;
+    }
+
+    private static float[] Slice(TensorValue t, int row, int rows)
+    {
+        int per = (int)(t.Length / rows);
+        return t.Data.AsSpan(row * per, per).ToArray();
+    }
+
+    public static int BatchSize(MethodContext ctx) =>
+        int.TryParse(ctx.Parameter("batch-size"), out int b) && b > 0 ? b : DefaultBatch;
+
+    /// <summary>(item, class) rows for every item of the context and each of its classes.</summary>
+    public static List<(int Item, int Class)> ItemClassPairs(MethodContext ctx)
+    {
+        var pairs = new List<(int, int)>();
+        for (int i = 0; i < ctx.Items.Count; i++)
+            foreach (int c in ctx.Classes[i]) pairs.Add((i, c));
+        return pairs;
+    }
+
+    /// <summary>A gradient/activation tensor row of a 4-D layer as C×H×W.</summary>
+    public static Activation AsChw(float[] row, long[] shape, TensorLayout layout) =>
+        Activation.FromTensor(new TensorValue("", Onnx.DataType.Float, [1, .. shape[1..]], row), 0, layout);
+
+    public static ReluRule ParseRelu(string? s, ReluRule dflt) => s?.ToLowerInvariant() switch
+    {
+        null or "" => dflt,
+        "standard" => ReluRule.Standard,
+        "guided" => ReluRule.Guided,
+        "deconvnet" => ReluRule.Deconvnet,
+        _ => throw new SalientException($"relu rule '{s}' is unknown; use standard, guided or deconvnet"),
+    };
+}

@@ -1,0 +1,353 @@
+using System.Globalization;
+using Salient.Autodiff;
+using Salient.Explain;
+using Salient.Imaging;
+using Salient.Rendering;
+
+namespace Salient.Methods;
+
+/// <summary>
+/// Base of the pixel-space gradient methods: the gradient of the class logit with respect to the
+/// model input, per (item, class), for one or many perturbed copies of the input.
+/// </summary>
+public abstract class PixelGradientMethod : IExplanationMethod
+{
+    public abstract string Name { get; }
+    public abstract string Summary { get; }
+    public bool UsesLayer => false;
+    public virtual MapNormalization Normalization => MapNormalization.Percentile99;
+    public virtual bool ImageValued => false;
+    public IEnumerable<string> ForwardTensors(MethodContext ctx) => [];
+
+    public abstract IReadOnlyList<RawMap> Compute(MethodContext ctx);
+
+    protected static int H(MethodContext ctx) => ctx.Model.InputSize.Height;
+    protected static int W(MethodContext ctx) => ctx.Model.InputSize.Width;
+    protected static int C(MethodContext ctx) => ctx.Model.Input.Channels;
+
+    /// <summary>Input gradients of each row, as C×H×W.</summary>
+    protected static List<float[]> InputGradients(MethodContext ctx, IReadOnlyList<GradientRow> rows, ReluRule relu)
+    {
+        var name = ctx.Model.Input.Name;
+        var res = GradientRuns.Run(ctx, rows, [name], relu);
+        return res.Select(r => ToChw(ctx, r.Gradients[name])).ToList();
+    }
+
+    /// <summary>A tensor in the model's input layout as C×H×W.</summary>
+    protected static float[] ToChw(MethodContext ctx, float[] t)
+    {
+        if (ctx.Model.Input.Layout == TensorLayout.Nchw) return t;
+        int c = C(ctx), h = H(ctx), w = W(ctx);
+        var r = new float[t.Length];
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) for (int k = 0; k < c; k++) r[(k * h + y) * w + x] = t[(y * w + x) * c + k];
+        return r;
+    }
+
+    /// <summary>A C×H×W array in the model's input layout.</summary>
+    protected static float[] FromChw(MethodContext ctx, float[] chw)
+    {
+        if (ctx.Model.Input.Layout == TensorLayout.Nchw) return chw;
+        int c = C(ctx), h = H(ctx), w = W(ctx);
+        var r = new float[chw.Length];
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) for (int k = 0; k < c; k++) r[(y * w + x) * c + k] = chw[(k * h + y) * w + x];
+        return r;
+    }
+
+    /// <summary>max_c |g_c| per pixel (the saliency map of Simonyan et al.).</summary>
+    public static float[] MaxAbsOverChannels(float[] chw, int c, int plane)
+    {
+        var m = new float[plane];
+        for (int k = 0; k < c; k++) for (int p = 0; p < plane; p++) m[p] = Math.Max(m[p], Math.Abs(chw[k * plane + p]));
+        return m;
+    }
+
+    /// <summary>Σ_c |v_c| per pixel.</summary>
+    public static float[] SumAbsOverChannels(float[] chw, int c, int plane)
+    {
+        var m = new float[plane];
+        for (int k = 0; k < c; k++) for (int p = 0; p < plane; p++) m[p] += Math.Abs(chw[k * plane + p]);
+        return m;
+    }
+
+    protected static int IntParam(MethodContext ctx, string name, int dflt, int min = 1)
+    {
+        var s = ctx.Parameter(name);
+        if (s is null) return dflt;
+        if (!int.TryParse(s, out int v) || v < min) throw new SalientException($"parameter {name}={s} must be an integer ≥ {min}");
+        return v;
+    }
+
+    protected static float FloatParam(MethodContext ctx, string name, float dflt)
+    {
+        var s = ctx.Parameter(name);
+        if (s is null) return dflt;
+        if (!float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || float.IsNaN(v)) throw new SalientException($"parameter {name}={s} must be a number");
+        return v;
+    }
+
+    protected static List<GradientRow> Rows(MethodContext ctx) =>
+        GradientRuns.ItemClassPairs(ctx).Select(p => new GradientRow(ctx.Items[p.Item].Tensor, p.Class)).ToList();
+}
+
+/// <summary>Saliency (Simonyan et al. 2014): max over channels of |∂y^c/∂x|.</summary>
+public sealed class Saliency : PixelGradientMethod
+{
+    public override string Name => "saliency";
+    public override string Summary => "vanilla gradient saliency: max_c |∂y^c/∂x| (Simonyan et al. 2014)";
+
+    public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
+    {
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        var grads = InputGradients(ctx, Rows(ctx), GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        int h = H(ctx), w = W(ctx), c = C(ctx);
+        return pairs.Select((p, i) => new RawMap(p.Item, p.Class, MaxAbsOverChannels(grads[i], c, h * w), h, w, grads[i], c)).ToList();
+    }
+}
+
+/// <summary>Guided backpropagation (Springenberg et al. 2015): the input gradient with the guided ReLU rule.</summary>
+public sealed class GuidedBackprop : PixelGradientMethod
+{
+    public override string Name => "guidedbackprop";
+    public override string Summary => "guided backpropagation: input gradient passing only positive signals through ReLUs (Springenberg et al. 2015)";
+    public override bool ImageValued => true;
+
+    public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
+    {
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        var grads = InputGradients(ctx, Rows(ctx), GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Guided));
+        int h = H(ctx), w = W(ctx), c = C(ctx);
+        return pairs.Select((p, i) => new RawMap(p.Item, p.Class, MaxAbsOverChannels(grads[i], c, h * w), h, w, grads[i], c)).ToList();
+    }
+}
+
+/// <summary>
+/// Guided Grad-CAM (Selvaraju et al.): the guided-backprop gradient multiplied pointwise by the
+/// Grad-CAM map (normalized to [0,1], bilinearly upsampled to the input).
+/// </summary>
+public sealed class GuidedGradCam : PixelGradientMethod
+{
+    public override string Name => "guided-gradcam";
+    public override string Summary => "guided Grad-CAM: guided backprop ⊙ upsampled Grad-CAM (class-discriminative, high resolution)";
+    public override bool ImageValued => true;
+
+    public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
+    {
+        var structure = ctx.Structure;
+        var layerNames = ctx.RequestedLayers.Select(l => l == "auto" ? ctx.Model.DefaultLayerName : l).ToList();
+        var layers = Explainer.ResolveLayers(structure, layerNames);
+        var gradcam = new GradCam();
+        int h = H(ctx), w = W(ctx), c = C(ctx);
+        // Grad-CAM per (item, class), averaged over layers after normalization, on the input grid.
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        var cams = pairs.Select(_ => new float[h * w]).ToList();
+        foreach (var layer in layers)
+        {
+            var lctx = new MethodContext(ctx.Model, structure, layer, ctx.Items, ctx.Classes, ctx.Parameters, new());
+            var maps = gradcam.Compute(lctx);
+            for (int i = 0; i < maps.Count; i++)
+            {
+                var up = MapOps.ResizeBilinear(MapOps.NormalizeByMax(maps[i].Map), maps[i].Height, maps[i].Width, h, w);
+                for (int p = 0; p < up.Length; p++) cams[i][p] += up[p] / layers.Count;
+            }
+        }
+        var guided = InputGradients(ctx, Rows(ctx), ReluRule.Guided);
+        var result = new List<RawMap>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var prod = new float[c * h * w];
+            for (int k = 0; k < c; k++) for (int p = 0; p < h * w; p++) prod[k * h * w + p] = guided[i][k * h * w + p] * cams[i][p];
+            result.Add(new RawMap(pairs[i].Item, pairs[i].Class, MaxAbsOverChannels(prod, c, h * w), h, w, prod, c));
+        }
+        return result;
+    }
+}
+
+/// <summary>
+/// SmoothGrad (Smilkov et al. 2017): the saliency map max_c |∂y^c/∂x| averaged over n copies of the
+/// input with Gaussian noise of σ = sigma × (max − min of the input tensor). Seeded.
+/// Parameters: samples (default 25), sigma (default 0.15), seed (default 0).
+/// </summary>
+public sealed class SmoothGrad : PixelGradientMethod
+{
+    public override string Name => "smoothgrad";
+    public override string Summary => "SmoothGrad: saliency averaged over noisy copies (Smilkov et al. 2017); samples, sigma, seed";
+
+    public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
+    {
+        int n = IntParam(ctx, "samples", 25);
+        float sigmaFrac = FloatParam(ctx, "sigma", 0.15f);
+        int seed = IntParam(ctx, "seed", 0, 0);
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        int h = H(ctx), w = W(ctx), c = C(ctx);
+        var rows = new List<GradientRow>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var x = ctx.Items[pairs[i].Item].Tensor;
+            float sigma = sigmaFrac * (x.Max() - x.Min());
+            var rng = new Random(seed + 7919 * i);
+            for (int s = 0; s < n; s++)
+            {
+                var noisy = new float[x.Length];
+                for (int j = 0; j < x.Length; j++) noisy[j] = x[j] + sigma * Gaussian(rng);
+                rows.Add(new GradientRow(noisy, pairs[i].Class));
+            }
+        }
+        var grads = InputGradients(ctx, rows, GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        var result = new List<RawMap>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var map = new float[h * w];
+            var mean = new float[c * h * w];
+            for (int s = 0; s < n; s++)
+            {
+                var g = grads[i * n + s];
+                var m = MaxAbsOverChannels(g, c, h * w);
+                for (int p = 0; p < map.Length; p++) map[p] += m[p] / n;
+                for (int j = 0; j < mean.Length; j++) mean[j] += g[j] / n;
+            }
+            result.Add(new RawMap(pairs[i].Item, pairs[i].Class, map, h, w, mean, c));
+        }
+        return result;
+    }
+
+    internal static float Gaussian(Random rng)
+    {
+        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+    }
+}
+
+/// <summary>
+/// Integrated gradients (Sundararajan et al. 2017): (x − x') ⊙ the mean of ∂y^c/∂x at the midpoints
+/// x' + (k − ½)/m · (x − x'), k = 1..m (midpoint Riemann sum). Baseline x': black (a black image
+/// through the model's preprocessing; default), blurred (Gaussian blur of the input, σ = size/20),
+/// or a custom image file (baseline=PATH). Map: Σ_c |IG_c|; the signed IG is kept as channels
+/// (Σ IG ≈ y(x) − y(x'), the completeness axiom).
+/// </summary>
+public sealed class IntegratedGradients : PixelGradientMethod
+{
+    public override string Name => "integrated-gradients";
+    public override string Summary => "integrated gradients from a baseline (black/blurred/FILE), midpoint Riemann sum (Sundararajan et al. 2017); steps, baseline";
+
+    public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
+    {
+        int steps = IntParam(ctx, "steps", 32);
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        int h = H(ctx), w = W(ctx), c = C(ctx);
+        var rows = new List<GradientRow>();
+        var baselines = new List<float[]>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var x = ctx.Items[pairs[i].Item].Tensor;
+            var b = Baseline(ctx, x, ctx.Parameter("baseline") ?? "black");
+            baselines.Add(b);
+            for (int k = 1; k <= steps; k++)
+            {
+                float t = (k - 0.5f) / steps;
+                var xi = new float[x.Length];
+                for (int j = 0; j < x.Length; j++) xi[j] = b[j] + t * (x[j] - b[j]);
+                rows.Add(new GradientRow(xi, pairs[i].Class));
+            }
+        }
+        var grads = InputGradients(ctx, rows, GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        var result = new List<RawMap>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var x = ToChw(ctx, ctx.Items[pairs[i].Item].Tensor);
+            var b = ToChw(ctx, baselines[i]);
+            var ig = new float[c * h * w];
+            for (int s = 0; s < steps; s++)
+            {
+                var g = grads[i * steps + s];
+                for (int j = 0; j < ig.Length; j++) ig[j] += g[j];
+            }
+            for (int j = 0; j < ig.Length; j++) ig[j] = ig[j] / steps * (x[j] - b[j]);
+            result.Add(new RawMap(pairs[i].Item, pairs[i].Class, SumAbsOverChannels(ig, c, h * w), h, w, ig, c));
+        }
+        return result;
+    }
+
+    private static float[] Baseline(MethodContext ctx, float[] x, string kind)
+    {
+        var model = ctx.Model;
+        switch (kind.ToLowerInvariant())
+        {
+            case "black":
+                {
+                    var black = new RgbImage(model.InputSize.Width, model.InputSize.Height, new float[model.InputSize.Width * model.InputSize.Height * 3]);
+                    return model.Prepare(black).Tensor;
+                }
+            case "blurred":
+            case "blur":
+                {
+                    var chw = ToChw(ctx, x);
+                    int h = H(ctx), w = W(ctx);
+                    float sigma = Math.Max(h, w) / 20f;
+                    var blurred = new float[chw.Length];
+                    for (int k = 0; k < C(ctx); k++)
+                    {
+                        var plane = Blur.Gaussian(chw.AsSpan(k * h * w, h * w).ToArray(), h, w, sigma);
+                        plane.CopyTo(blurred, k * h * w);
+                    }
+                    return FromChw(ctx, blurred);
+                }
+            default:
+                if (!File.Exists(kind)) throw new SalientException($"baseline '{kind}' is neither black, blurred nor an image file");
+                return model.Prepare(model.LoadImage(kind)).Tensor;
+        }
+    }
+}
+
+/// <summary>Input × gradient (Shrikumar et al. 2016): x ⊙ ∂y^c/∂x; map Σ_c |x_c g_c|.</summary>
+public sealed class InputXGradient : PixelGradientMethod
+{
+    public override string Name => "inputxgradient";
+    public override string Summary => "input × gradient: x ⊙ ∂y^c/∂x (Shrikumar et al. 2016)";
+
+    public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
+    {
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        var grads = InputGradients(ctx, Rows(ctx), GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        int h = H(ctx), w = W(ctx), c = C(ctx);
+        var result = new List<RawMap>();
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var x = ToChw(ctx, ctx.Items[pairs[i].Item].Tensor);
+            var prod = new float[x.Length];
+            for (int j = 0; j < x.Length; j++) prod[j] = x[j] * grads[i][j];
+            result.Add(new RawMap(pairs[i].Item, pairs[i].Class, SumAbsOverChannels(prod, c, h * w), h, w, prod, c));
+        }
+        return result;
+    }
+}
+
+/// <summary>Separable Gaussian blur of a single-channel map (edge-clamped).</summary>
+public static class Blur
+{
+    public static float[] Gaussian(float[] src, int h, int w, float sigma)
+    {
+        if (sigma <= 0) return (float[])src.Clone();
+        int radius = Math.Max(1, (int)Math.Ceiling(3 * sigma));
+        var kernel = new float[2 * radius + 1];
+        double sum = 0;
+        for (int i = -radius; i <= radius; i++) { kernel[i + radius] = (float)Math.Exp(-i * i / (2.0 * sigma * sigma)); sum += kernel[i + radius]; }
+        for (int i = 0; i < kernel.Length; i++) kernel[i] = (float)(kernel[i] / sum);
+        var tmp = new float[src.Length];
+        var dst = new float[src.Length];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float s = 0;
+                for (int i = -radius; i <= radius; i++) s += kernel[i + radius] * src[y * w + Math.Clamp(x + i, 0, w - 1)];
+                tmp[y * w + x] = s;
+            }
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float s = 0;
+                for (int i = -radius; i <= radius; i++) s += kernel[i + radius] * tmp[Math.Clamp(y + i, 0, h - 1) * w + x];
+                dst[y * w + x] = s;
+            }
+        return dst;
+    }
+}

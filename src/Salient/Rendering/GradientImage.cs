@@ -1,0 +1,45 @@
+using Salient.Imaging;
+
+namespace Salient.Rendering;
+
+/// <summary>
+/// Image-valued attributions (guided backprop, guided Grad-CAM…) in the usual deprocessed form:
+/// standardize over all values, × 0.1, + 0.5, clip to [0,1] — gray means "no gradient".
+/// </summary>
+public static class GradientImage
+{
+    /// <summary>(x − mean) / (std + 1e-5) · 0.1 + 0.5, clipped to [0,1], element-wise on any layout.</summary>
+    public static float[] Deprocess(float[] values)
+    {
+        double mean = 0;
+        foreach (var v in values) mean += v;
+        mean /= Math.Max(1, values.Length);
+        double var = 0;
+        foreach (var v in values) var += (v - mean) * (v - mean);
+        double std = Math.Sqrt(var / Math.Max(1, values.Length));
+        var r = new float[values.Length];
+        for (int i = 0; i < r.Length; i++)
+            r[i] = (float)Math.Clamp((values[i] - mean) / (std + 1e-5) * 0.1 + 0.5, 0, 1);
+        return r;
+    }
+
+    /// <summary>
+    /// A deprocessed C×H×W result (C = 1 or 3, <paramref name="bgr"/> = channels in BGR order) as an
+    /// RGB image of the original's size: resampled onto the crop region, mid-gray outside it.
+    /// </summary>
+    public static RgbImage ToOriginal(float[] deprocessedChw, int channels, int h, int w, CropGeometry g, bool bgr)
+    {
+        if (channels is not (1 or 3)) throw new SalientException($"cannot show a {channels}-channel gradient as an image");
+        int sw = g.SourceWidth, sh = g.SourceHeight;
+        var data = new float[sw * sh * 3];
+        for (int c = 0; c < 3; c++)
+        {
+            int src = channels == 1 ? 0 : bgr ? 2 - c : c;
+            var plane = new float[h * w];
+            for (int i = 0; i < plane.Length; i++) plane[i] = deprocessedChw[src * h * w + i] - 0.5f;
+            var up = MapOps.ToOriginalGeometry(plane, h, w, g);
+            for (int i = 0; i < up.Length; i++) data[i * 3 + c] = Math.Clamp(up[i] + 0.5f, 0, 1) * 255f;
+        }
+        return new RgbImage(sw, sh, data);
+    }
+}
