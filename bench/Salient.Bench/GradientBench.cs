@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using Salient.Autodiff;
+using Salient.Explain;
+using Salient.Imaging;
+using Salient.Models;
+using Salient.Runtime;
+
+namespace Salient.Bench;
+
+/// <summary>
+/// <c>gradients</c>: for MobileNetV2 and ResNet-50 at batch 1 and 8, the median time of a plain ORT
+/// forward pass and, in the same process and alternating with it, of Grad-CAM at the last layer
+/// and of the full input gradient (saliency, guided backprop), as ratios to the forward; the time
+/// to build the backward graph; and (<c>--memory</c>, one child process per measurement) the peak
+/// resident memory of a plain forward run vs a Grad-CAM run. Hand-written median timer
+/// (Stopwatch), ORT spinning off — see docs/benchmarks.md.
+/// </summary>
+internal static class GradientBench
+{
+    private const string Usage = """
+        usage: Salient.Bench gradients [--models mobilenetv2,resnet50] [--batches 1,8] [--runs 9] [--threads 0] [--memory]
+          resnet50 comes from tools/generated/resnet50.onnx: /usr/bin/python3 tools/make_bench_models.py
+        """;
+
+    public static int Run(string[] args)
+    {
+        var models = new List<string> { "mobilenetv2", "resnet50" };
+        var batches = new List<int> { 1, 8 };
+        int runs = 9, threads = 0;
+        bool memory = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new SalientException($"{args[i]} needs a value\n{Usage}");
+            switch (args[i])
+            {
+                case "--models": models = Next().Split(',').ToList(); break;
+                case "--batches": batches = Next().Split(',').Select(int.Parse).ToList(); break;
+                case "--runs": runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--memory": memory = true; break;
+                case "--child": return Child(args[(i + 1)..]);
+                default: throw new SalientException($"unknown option {args[i]}\n{Usage}");
+            }
+        }
+        var runtime = new RuntimeOptions { IntraOpThreads = threads };
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores; ORT intra-op threads {(threads == 0 ? "default" : threads)}, spinning off; medians of {runs}");
+        Console.WriteLine();
+        Console.WriteLine("| model | batch | forward ms | Grad-CAM ms (ratio) | saliency ms (ratio) | guided backprop ms (ratio) | backward build ms (graph / probe / sessions) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var name in models)
+        {
+            string path = ModelPath(name);
+            using var model = SalientModel.Load(path, new ModelOptions { Runtime = runtime, Preprocessing = Preprocessing.Imagenet });
+            var image = ImageLoader.Load(BenchImage());
+            foreach (int batch in batches)
+            {
+                var items = Enumerable.Repeat(model.Prepare(image), batch).ToList();
+                var input = model.Pack(items);
+                var plain = model.Session([]);
+                var layer = model.Structure().ResolveLayer("auto").Name;
+                var sw = Stopwatch.StartNew();
+                var program = model.Gradients.Build(new GradientRequest { ScoreTensor = model.Structure().LogitsName, Wrt = [layer] }, input.Shape);
+                double firstBuild = sw.Elapsed.TotalMilliseconds;
+                ExplainResult Method(string m) => Explainer.Explain(model, items, new ExplainRequest { Methods = [m], Classes = ["auto"] });
+                var times = Alternate(runs,
+                    () => plain.Run([input]),
+                    () => Method("gradcam"),
+                    () => Method("saliency"),
+                    () => Method("guidedbackprop"));
+                double f = times[0];
+                Console.WriteLine($"| {name} | {batch} | {f:0.0} | {times[1]:0.0} ({times[1] / f:0.00}×) | {times[2]:0.0} ({times[2] / f:0.00}×) | {times[3]:0.0} ({times[3] / f:0.00}×) | {program.BuildTime.TotalMilliseconds:0} / {program.ProbeTime.TotalMilliseconds:0} / {program.SessionTime.TotalMilliseconds:0} (first call {firstBuild:0}) |");
+            }
+        }
+        if (memory)
+        {
+            Console.WriteLine();
+            Console.WriteLine("| model | batch | peak RSS forward MB | peak RSS Grad-CAM MB | ratio |");
+            Console.WriteLine("|---|---|---|---|---|");
+            foreach (var name in models)
+                foreach (int batch in batches)
+                {
+                    double fwd = ChildPeak(name, batch, "forward", threads);
+                    double gc = ChildPeak(name, batch, "gradcam", threads);
+                    Console.WriteLine($"| {name} | {batch} | {fwd:0} | {gc:0} | {gc / fwd:0.00}× |");
+                }
+        }
+        return 0;
+    }
+
+    private static string ModelPath(string name) => name switch
+    {
+        "mobilenetv2" => DefaultAssets.ModelPath,
+        _ => File.Exists(Path.Combine("tools", "generated", name + ".onnx")) ? Path.Combine("tools", "generated", name + ".onnx")
+            : throw new SalientException($"tools/generated/{name}.onnx not found; run /usr/bin/python3 tools/make_bench_models.py {name}"),
+    };
+
+    private static string BenchImage() => DefaultAssets.ImagePath;
+
+    /// <summary>Runs the actions in turn, <paramref name="runs"/> times after a warm-up, and returns each one's median ms.</summary>
+    internal static double[] Alternate(int runs, params Action[] actions)
+    {
+        foreach (var a in actions) a();
+        var t = actions.Select(_ => new List<double>()).ToArray();
+        for (int r = 0; r < runs; r++)
+            for (int i = 0; i < actions.Length; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                actions[i]();
+                t[i].Add(sw.Elapsed.TotalMilliseconds);
+            }
+        return t.Select(l => { l.Sort(); return l[l.Count / 2]; }).ToArray();
+    }
+
+    /// <summary>Peak resident memory (VmHWM) of a child process doing one kind of run three times.</summary>
+    private static double ChildPeak(string model, int batch, string kind, int threads)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!, ["gradients", "--child", model, batch.ToString(), kind, threads.ToString()])
+        { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal))
+            psi.ArgumentList.Insert(0, typeof(GradientBench).Assembly.Location);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return double.Parse(output.Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
+    }
+
+    private static int Child(string[] a)
+    {
+        string name = a[0];
+        int batch = int.Parse(a[1]);
+        string kind = a[2];
+        int threads = int.Parse(a[3]);
+        using var model = SalientModel.Load(ModelPath(name), new ModelOptions { Runtime = new RuntimeOptions { IntraOpThreads = threads }, Preprocessing = Preprocessing.Imagenet });
+        var items = Enumerable.Repeat(model.Prepare(ImageLoader.Load(BenchImage())), batch).ToList();
+        for (int i = 0; i < 3; i++)
+        {
+            if (kind == "forward") model.Session([]).Run([model.Pack(items)]);
+            else Explainer.Explain(model, items, new ExplainRequest { Methods = ["gradcam"], Classes = ["auto"] });
+        }
+        var hwm = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        double kb = double.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        Console.WriteLine((kb / 1024).ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
+}
