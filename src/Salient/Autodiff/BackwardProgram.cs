@@ -13,11 +13,12 @@ namespace Salient.Autodiff;
 /// extra outputs) and the backward program (standard ONNX ops, opset 18) whose inputs are the seed
 /// and those activations and whose outputs are the gradients. Both run as ONNX Runtime sessions;
 /// forward outputs are fed to the backward session as OrtValues without managed copies.
-/// Thread-safe: concurrent <see cref="Run"/> calls are fine.
+/// Thread-safe: concurrent <see cref="Run"/> calls are fine. Owned and disposed by its
+/// <see cref="GradientEngine"/>.
 /// </summary>
-public sealed class BackwardProgram : IDisposable
+public sealed class BackwardProgram
 {
-    private readonly InferenceSession _forward;
+    private readonly InferenceSession _forward;   // owned by the engine (shared by programs with the same forward graph)
     private readonly InferenceSession _backward;
     private readonly string _inputName;
     private readonly DataType _inputType;
@@ -29,7 +30,8 @@ public sealed class BackwardProgram : IDisposable
     private readonly IReadOnlyDictionary<string, Tensor> _constants;
 
     internal BackwardProgram(GradientRequest request, long[] inputShape, string inputName, DataType inputType,
-        BuiltPrograms built, TimeSpan probeTime, RuntimeOptions options, IReadOnlyDictionary<string, Tensor> constants)
+        BuiltPrograms built, TimeSpan probeTime, RuntimeOptions options, IReadOnlyDictionary<string, Tensor> constants,
+        Func<Graph, InferenceSession> forwardSession)
     {
         Request = request;
         InputShape = inputShape;
@@ -51,9 +53,8 @@ public sealed class BackwardProgram : IDisposable
         _gradNames = request.Wrt.Distinct().Select(w => built.GradientOutputs[w]).ToArray();
 
         var sw = Stopwatch.StartNew();
-        _forward = CreateSession(ForwardGraph, options, "the forward program");
-        try { _backward = CreateSession(BackwardGraph, options, "the backward program"); }
-        catch { _forward.Dispose(); throw; }
+        _forward = forwardSession(ForwardGraph);
+        _backward = CreateSession(BackwardGraph, options, "the backward program");
         SessionTime = sw.Elapsed;
     }
 
@@ -67,7 +68,7 @@ public sealed class BackwardProgram : IDisposable
     public TimeSpan BuildTime { get; }
     /// <summary>Time of the shape probe for this input shape (shared by every program of that shape; zero when cached).</summary>
     public TimeSpan ProbeTime { get; }
-    /// <summary>Time to create the two ONNX Runtime sessions.</summary>
+    /// <summary>Time to create the ONNX Runtime sessions (the forward one is shared between programs with the same forward graph, e.g. Standard and Guided).</summary>
     public TimeSpan SessionTime { get; }
     /// <summary>The forward nodes that were differentiated, in forward order (as "Op 'name'").</summary>
     public IReadOnlyList<string> DifferentiatedNodes { get; }
@@ -79,7 +80,12 @@ public sealed class BackwardProgram : IDisposable
     /// <summary>Outputs of the forward program: needed activations, score, wrt and AlsoFetch tensors.</summary>
     public IReadOnlyList<string> ForwardOutputs => _forwardOutputs;
 
-    private static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what)
+    internal InferenceSession ForwardSession => _forward;
+
+    internal static string ForwardKey(Graph forward) =>
+        string.Join("\n", forward.Outputs.Select(o => o.Name).Order(StringComparer.Ordinal));
+
+    internal static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what)
     {
         using var so = options.CreateSessionOptions();
         try { return new InferenceSession(OnnxWriter.ToBytes(g), so); }
@@ -139,6 +145,71 @@ public sealed class BackwardProgram : IDisposable
         }
     }
 
+    /// <summary>
+    /// The forward tensors the backward program reads (activations, MaxPool indices…), excluding
+    /// the model input and the seed. A caller that already has all of them, as floating-point
+    /// values, can skip the forward program with <see cref="RunBackward"/>.
+    /// </summary>
+    public IReadOnlyList<string> BackwardForwardInputs =>
+        _backwardInputs.Where(b => b.Source is not (InputSource.Seed or InputSource.ModelInput)).Select(b => b.Name).ToList();
+
+    /// <summary>True when <see cref="RunBackward"/> can run from float forward values (no integer inputs such as MaxPool indices).</summary>
+    public bool CanRunBackwardFromFloats => BackwardGraph.Inputs
+        .Where(i => _backwardInputs.Any(b => b.Name == i.Name && b.Source is not (InputSource.Seed or InputSource.ModelInput)))
+        .All(i => i.Type is DataType.Float or DataType.Undefined);
+
+    /// <summary>
+    /// Backward only: the gradients of Σ seed ⊙ S from forward values the caller already holds
+    /// (e.g. fetched together with the logits by one plain forward run), so a cheap backward — Grad-CAM
+    /// at a late layer — does not pay for a second forward pass. Several seeds (one per class slot) can
+    /// reuse the same forward values.
+    /// </summary>
+    public Dictionary<string, TensorValue> RunBackward(InputValue input, IReadOnlyDictionary<string, TensorValue> forward, float[] seed)
+    {
+        if (!CanRunBackwardFromFloats)
+            throw new InvalidOperationException("this backward program reads integer forward values; use Run");
+        string score = Request.ScoreTensor;
+        if (!forward.TryGetValue(score, out var scoreValue))
+            throw new ArgumentException($"forward value of score '{score}' missing", nameof(forward));
+        if (seed.LongLength != scoreValue.Length)
+            throw new SalientException($"the seed has {seed.Length} values but score tensor '{score}' has {scoreValue.Length}");
+        var owned = new List<OrtValue>();
+        try
+        {
+            var values = new OrtValue[_backwardInputs.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                var b = _backwardInputs[i];
+                OrtValue v;
+                if (b.Source == InputSource.Seed) v = OrtValue.CreateTensorValueFromMemory(seed, scoreValue.Shape);
+                else if (b.Source == InputSource.ModelInput) v = CreateInput(input);
+                else
+                {
+                    if (!forward.TryGetValue(b.Name, out var t))
+                        throw new ArgumentException($"forward value of '{b.Name}' missing", nameof(forward));
+                    v = OrtValue.CreateTensorValueFromMemory(t.Data, t.Shape);
+                }
+                owned.Add(v);
+                values[i] = v;
+            }
+            using var runOptions = new RunOptions();
+            IDisposableReadOnlyCollection<OrtValue> bwd;
+            try { bwd = _backward.Run(runOptions, _backwardInputNames, values, _gradNames); }
+            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the backward program: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e); }
+            var grads = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
+            using (bwd)
+            {
+                int k = 0;
+                foreach (var w in Request.Wrt.Distinct()) grads[w] = Copy(w, bwd[k++]);
+            }
+            return grads;
+        }
+        finally
+        {
+            foreach (var v in owned) v.Dispose();
+        }
+    }
+
     private OrtValue CreateInput(InputValue inp) => _inputType switch
     {
         DataType.Float => OrtValue.CreateTensorValueFromMemory(inp.Data, inp.Shape),
@@ -167,9 +238,5 @@ public sealed class BackwardProgram : IDisposable
         return new TensorValue(name, GraphSession.MapType(info.ElementDataType), info.Shape, data);
     }
 
-    public void Dispose()
-    {
-        _forward.Dispose();
-        _backward.Dispose();
-    }
+    internal void Release() => _backward.Dispose();
 }

@@ -12,9 +12,35 @@ public abstract class GradientCam : WeightedCam
 {
     protected abstract CamTerms Terms(int item, int cls, Activation a, Activation g);
 
+    /// <summary>
+    /// The layer, plus — when the backward program is cheap to feed — every forward value it reads,
+    /// so the pipeline's single forward run serves the backward pass too (no second forward).
+    /// </summary>
+    public override IEnumerable<string> ForwardTensors(MethodContext ctx)
+    {
+        var layer = ctx.RequireLayer(Name);
+        var program = FastProgram(ctx, layer);
+        return program is null ? [layer.Name] : [layer.Name, .. program.BackwardForwardInputs];
+    }
+
+    /// <summary>The backward program for the items' batch when it can run from float forward values of modest size; else null.</summary>
+    private static BackwardProgram? FastProgram(MethodContext ctx, Models.LayerInfo layer)
+    {
+        var model = ctx.Model;
+        if (!model.Input.DynamicBatch && ctx.Items.Count != model.Input.FixedBatch) return null;
+        var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
+        var shape = model.Input.ShapeFor(ctx.Items.Count, model.InputSize.Height, model.InputSize.Width);
+        var program = model.Gradients.Build(new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = relu }, shape);
+        if (!program.CanRunBackwardFromFloats) return null;
+        long layerSize = Onnx.Tensor.ElementCount(layer.Shape);
+        long needed = program.BackwardForwardInputs.Sum(t => ctx.Structure.Shapes.TryGetValue(t, out var s) ? s.Count : long.MaxValue / 64);
+        return needed <= Math.Max(4 * layerSize, 1L << 20) ? program : null;
+    }
+
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
     {
         var layer = ctx.RequireLayer(Name);
+        if (FastProgram(ctx, layer) is { } program) return ComputeFromForward(ctx, layer, program);
         var pairs = GradientRuns.ItemClassPairs(ctx);
         var rows = pairs.Select(p => new GradientRow(ctx.Items[p.Item].Tensor, p.Class)).ToList();
         var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
@@ -28,6 +54,36 @@ public abstract class GradientCam : WeightedCam
             terms.Add(Terms(pairs[i].Item, pairs[i].Class, a, g));
         }
         return terms;
+    }
+
+    /// <summary>One backward run per class slot, all reusing the pipeline's forward values.</summary>
+    private List<CamTerms> ComputeFromForward(MethodContext ctx, Models.LayerInfo layer, BackwardProgram program)
+    {
+        var model = ctx.Model;
+        int n = ctx.Items.Count, classes = ctx.Structure.ClassCount;
+        var input = model.Pack(ctx.Items);
+        var forward = new Dictionary<string, Runtime.TensorValue>(StringComparer.Ordinal);
+        var needed = program.BackwardForwardInputs.Append(ctx.Structure.LogitsName).Append(layer.Name).Distinct().ToList();
+        ctx.Prefetch(needed);
+        foreach (var t in needed) forward[t] = ctx.Forward(t);
+        var layout = layer.Layout ?? TensorLayout.Nchw;
+        var terms = new Dictionary<(int, int), CamTerms>();
+        int slots = ctx.Classes.Max(c => c.Length);
+        for (int j = 0; j < slots; j++)
+        {
+            var seed = new float[n * classes];
+            for (int i = 0; i < n; i++)
+                if (j < ctx.Classes[i].Length) seed[i * classes + ctx.Classes[i][j]] = 1f;
+            var grad = program.RunBackward(input, forward, seed)[layer.Name];
+            for (int i = 0; i < n; i++)
+            {
+                if (j >= ctx.Classes[i].Length) continue;
+                var a = Activation.FromTensor(forward[layer.Name], i, layout);
+                var g = Activation.FromTensor(grad, i, layout);
+                terms[(i, ctx.Classes[i][j])] = Terms(i, ctx.Classes[i][j], a, g);
+            }
+        }
+        return GradientRuns.ItemClassPairs(ctx).Select(p => terms[(p.Item, p.Class)]).ToList();
     }
 
     protected static float[] SpatialMean(Activation g)

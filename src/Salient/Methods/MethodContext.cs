@@ -45,6 +45,17 @@ public sealed class MethodContext
         }
     }
 
+    /// <summary>Fetches every tensor not yet cached in one forward run.</summary>
+    public void Prefetch(IEnumerable<string> tensors)
+    {
+        lock (_forward)
+        {
+            var missing = tensors.Where(t => !_forward.ContainsKey(t)).Distinct().ToArray();
+            if (missing.Length == 0) return;
+            foreach (var kv in Model.Run(Items, missing)) _forward.TryAdd(kv.Key, kv.Value);
+        }
+    }
+
     public LayerInfo RequireLayer(string method) =>
         Layer ?? throw new SalientException($"method '{method}' needs a target layer");
 

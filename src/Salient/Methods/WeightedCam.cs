@@ -59,6 +59,9 @@ public abstract class WeightedCam : IExplanationMethod
     protected virtual bool ReluMap => true;
     public virtual MapNormalization Normalization => ReluMap ? MapNormalization.Max : MapNormalization.MinMax;
 
+    /// <summary>Tensors the pipeline should fetch in its one forward run (default: the target layer).</summary>
+    public virtual IEnumerable<string> ForwardTensors(MethodContext ctx) => ctx.Layer is { } l ? [l.Name] : [];
+
     /// <summary>True for methods defined as a principal component (Eigen-Grad-CAM).</summary>
     protected virtual bool AlwaysEigen => false;
 
