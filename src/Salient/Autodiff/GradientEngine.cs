@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.ML.OnnxRuntime;
 using Salient.Models;
 using Salient.Onnx;
 using Salient.Runtime;
@@ -19,6 +20,7 @@ public sealed class GradientEngine : IDisposable
     private readonly RuntimeOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<GraphFacts>> _facts = new();
     private readonly ConcurrentDictionary<string, Lazy<BackwardProgram>> _programs = new();
+    private readonly ConcurrentDictionary<string, Lazy<InferenceSession>> _forwardSessions = new();
     private volatile bool _disposed;
 
     public GradientEngine(Graph graph, InputSpec input, RuntimeOptions options)
@@ -70,14 +72,30 @@ public sealed class GradientEngine : IDisposable
         var facts = factsLazy.Value;
         var built = new BackwardBuilder(_graph, facts, _input.Name, request).Build();
         return new BackwardProgram(request, shape, _input.Name, _input.Type, built, fresh ? facts.ProbeTime : TimeSpan.Zero,
-            _options, _graph.Initializers);
+            _options, _graph.Initializers, ForwardSession);
+    }
+
+    /// <summary>Forward sessions are shared by programs whose forward graphs are identical (same outputs).</summary>
+    private InferenceSession ForwardSession(Graph forward)
+    {
+        string key = BackwardProgram.ForwardKey(forward);
+        var lazy = _forwardSessions.GetOrAdd(key, _ => new Lazy<InferenceSession>(() => BackwardProgram.CreateSession(forward, _options, "the forward program")));
+        try { return lazy.Value; }
+        catch
+        {
+            _forwardSessions.TryRemove(new KeyValuePair<string, Lazy<InferenceSession>>(key, lazy));
+            throw;
+        }
     }
 
     public void Dispose()
     {
         _disposed = true;
         foreach (var p in _programs.Values)
-            if (p.IsValueCreated) p.Value.Dispose();
+            if (p.IsValueCreated) p.Value.Release();
         _programs.Clear();
+        foreach (var s in _forwardSessions.Values)
+            if (s.IsValueCreated) s.Value.Dispose();
+        _forwardSessions.Clear();
     }
 }

@@ -134,8 +134,8 @@ internal sealed class RuleContext
     public string Zeros(long[] dims) =>
         Emit("ConstantOfShape", IntsConst(dims)).Set("value", Tensor.FromFloats("value", [1], [0f])).Outputs[0];
 
-    /// <summary>g where cond, else 0.</summary>
-    public string Mask(string cond, string g) => Op("Where", cond, g, Scalar(0f));
+    /// <summary>g where cond, else 0 — as g · float(cond): ORT runs Cast+Mul several times faster than Where.</summary>
+    public string Mask(string cond, string g) => Mul(g, Emit("Cast", cond).Set("to", (long)DataType.Float).Outputs[0]);
 
     public string Expand(string x, long[] dims) => Op("Expand", x, IntsConst(dims));
 

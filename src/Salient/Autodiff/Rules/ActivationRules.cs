@@ -90,7 +90,7 @@ internal sealed class SoftplusRule : GradientRule
     public override IReadOnlyList<string> Ops => ["Softplus"];
 
     public override void Backward(RuleContext c) =>
-        c.AddGrad(0, c.Mul(c.G, c.Scale(c.Op("Sigmoid", c.Forward(c.In(0))), 1.03f)));
+        c.AddGrad(0, c.Mul(c.G, c.Op("Sigmoid", c.Forward(c.In(0)))));
 }
 
 /// <summary>Erf: dX = dY · 2/√π · exp(−x²).</summary>
