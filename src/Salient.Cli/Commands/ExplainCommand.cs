@@ -51,7 +51,7 @@ internal static class ExplainCommand
             (Value("--masks", "N", $"rise: number of random masks (default {Rise.DefaultMasks})"), MethodParameters.Masks),
             (Value("--cell", "N", "rise: mask grid cell in input pixels (default: input size / 7, 32 at 224)"), MethodParameters.Cell),
             (Value("--p", "P", "rise: probability that a mask cell is kept (default 0.5)"), MethodParameters.KeepProbability),
-            (Value("--seed", "S", "rise: random seed (default 0; the same seed gives the same map)"), MethodParameters.Seed),
+            (Value("--seed", "S", "random seed of rise (and of other randomized methods); default 0, the same seed gives the same map"), MethodParameters.Seed),
             (new Option<bool>("--aug-smooth") { Description = "CAM methods: average over horizontal flip × zoom 1.0/1.1/0.9, de-augmented" }, MethodParameters.AugSmooth),
             (new Option<bool>("--eigen-smooth") { Description = "CAM methods: first principal component of the weighted activations instead of their sum" }, MethodParameters.EigenSmooth),
         };

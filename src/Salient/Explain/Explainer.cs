@@ -11,7 +11,9 @@ namespace Salient.Explain;
 /// <summary>
 /// The explain pipeline: one forward run fetches the logits and every target layer's activation,
 /// classes are resolved per item, each method computes its raw maps, maps are normalized (and,
-/// with several layers, brought to the input grid and averaged).
+/// with several layers, brought to the input grid and averaged). With the parameter
+/// <c>aug-smooth=true</c>, layer (CAM-family) methods run on flipped/zoomed copies of the inputs too
+/// and their maps are de-augmented and averaged on the input grid (<see cref="AugSmooth"/>).
 /// </summary>
 public static class Explainer
 {
@@ -21,11 +23,19 @@ public static class Explainer
         var structure = model.Structure();
         var methods = request.Methods.Select(MethodRegistry.Get).ToList();
         if (methods.Count == 0) throw new SalientException("no method given");
+        MethodParameters.Validate(request.Parameters); // a bad option fails before any forward pass
         bool needLayers = methods.Any(m => m.UsesLayer);
         var layers = needLayers ? ResolveLayers(structure, request.Layers) : [];
 
         var sw = Stopwatch.StartNew();
-        var forward = model.Run(items, layers.Select(l => l.Name).ToArray());
+        // One forward run: logits, every target layer, and whatever else the layer methods ask for
+        // (e.g. the forward values a Grad-CAM backward reads, so it needs no second forward).
+        var wanted = new List<string>(layers.Select(l => l.Name));
+        var noClasses = items.Select(_ => Array.Empty<int>()).ToList();
+        foreach (var m in methods.Where(m => m.UsesLayer))
+            foreach (var layer in layers)
+                wanted.AddRange(m.ForwardTensors(new MethodContext(model, structure, layer, items, noClasses, request.Parameters, new())));
+        var forward = model.Run(items, wanted.Distinct().ToArray());
         var forwardTime = sw.Elapsed;
         var logitsTensor = forward[structure.LogitsName];
         int classes = structure.ClassCount;

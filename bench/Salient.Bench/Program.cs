@@ -1,0 +1,31 @@
+namespace Salient.Bench;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Salient.Bench -- SUITE [options]</c>. Each suite is one
+/// entry of <see cref="Suites"/>: add a line there to add one.
+/// </summary>
+public static class Program
+{
+    private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Suites = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["perturbation"] = ("Score-CAM, Ablation-CAM, occlusion, RISE vs. the plain batched forward passes they need", PerturbationBench.Run),
+        ["deepvis"] = ("activation maximization: one optimization step vs. one forward+input-gradient pass", DeepVisBench.Run),
+        ["gradients"] = ("Grad-CAM, saliency, guided backprop vs. a plain forward; backward build time; peak memory", GradientBench.Run),
+    };
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || !Suites.TryGetValue(args[0], out var suite))
+        {
+            Console.Error.WriteLine("usage: Salient.Bench SUITE [options]");
+            foreach (var (name, (summary, _)) in Suites) Console.Error.WriteLine($"  {name,-14} {summary}");
+            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+        }
+        try { return suite.Run(args[1..]); }
+        catch (SalientException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}
