@@ -15,6 +15,8 @@ public static class Program
         root.Subcommands.Add(PredictCommand.Create(stdout));
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(MethodsCommand.Create(stdout));
+        root.Subcommands.Add(VisualizeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ActivationsCommand.Create(stdout));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

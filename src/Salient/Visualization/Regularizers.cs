@@ -1,0 +1,302 @@
+using System.Runtime.CompilerServices;
+namespace Salient.Visualization;
+
+/// <summary>
+/// The image regularizers of activation maximization, on planar images (C × H × W, row-major):
+/// the four of Yosinski et al. 2015 (L2 decay, Gaussian blur, clipping pixels of small norm,
+/// clipping pixels of small contribution) and the penalties of the transformation-robustness recipe
+/// (total variation, Lp), each with its gradient.
+/// </summary>
+public static class Regularizers
+{
+    /// <summary>L2 decay r(x) = (1 − θ_decay)·x, in place (x is the image minus its neutral colour).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Decay(Span<float> x, float decay)
+    {
+        if (decay == 0) return;
+        float k = 1f - decay;
+        for (int i = 0; i < x.Length; i++) x[i] *= k;
+    }
+
+    /// <summary>
+    /// The normalized 1-D Gaussian kernel of standard deviation <paramref name="sigma"/> pixels,
+    /// radius ⌈3σ⌉ (at least 1); [1] for σ ≤ 0.
+    /// </summary>
+    public static float[] GaussianKernel(float sigma)
+    {
+        if (!(sigma > 0)) return [1f];
+        int radius = Math.Max(1, (int)Math.Ceiling(3 * sigma));
+        var k = new float[2 * radius + 1];
+        double sum = 0;
+        for (int i = -radius; i <= radius; i++) sum += Math.Exp(-i * i / (2.0 * sigma * sigma));
+        for (int i = -radius; i <= radius; i++) k[i + radius] = (float)(Math.Exp(-i * i / (2.0 * sigma * sigma)) / sum);
+        return k;
+    }
+
+    /// <summary>
+    /// Separable Gaussian blur of every h × w plane of <paramref name="planes"/>, in place; borders
+    /// are mirrored (… c b a | a b c … like scipy's "reflect"), so a constant image stays constant.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GaussianBlur(Span<float> planes, int h, int w, float sigma)
+    {
+        if (!(sigma > 0)) return;
+        var kernel = GaussianKernel(sigma);
+        int r = kernel.Length / 2;
+        int plane = h * w;
+        if (planes.Length % plane != 0) throw new ArgumentException($"{planes.Length} values are not whole {h}×{w} planes");
+        var line = new float[Math.Max(h, w) + 2 * r];
+        for (int p = 0; p < planes.Length / plane; p++)
+        {
+            var img = planes.Slice(p * plane, plane);
+            for (int y = 0; y < h; y++)
+            {
+                var row = img.Slice(y * w, w);
+                for (int i = -r; i < w + r; i++) line[i + r] = row[Mirror(i, w)];
+                for (int x = 0; x < w; x++)
+                {
+                    float s = 0;
+                    for (int k = 0; k < kernel.Length; k++) s += kernel[k] * line[x + k];
+                    row[x] = s;
+                }
+            }
+            for (int x = 0; x < w; x++)
+            {
+                for (int i = -r; i < h + r; i++) line[i + r] = img[Mirror(i, h) * w + x];
+                for (int y = 0; y < h; y++)
+                {
+                    float s = 0;
+                    for (int k = 0; k < kernel.Length; k++) s += kernel[k] * line[y + k];
+                    img[y * w + x] = s;
+                }
+            }
+        }
+    }
+
+    private static int Mirror(int i, int n)
+    {
+        if (n == 1) return 0;
+        int period = 2 * n;
+        i %= period;
+        if (i < 0) i += period;
+        return i < n ? i : period - 1 - i;
+    }
+
+    /// <summary>
+    /// The <paramref name="percent"/>-th percentile of <paramref name="values"/> with linear
+    /// interpolation between order statistics (numpy's default): rank = p/100 · (n − 1).
+    /// </summary>
+    public static float Percentile(ReadOnlySpan<float> values, double percent)
+    {
+        if (values.Length == 0) throw new ArgumentException("no values");
+        if (!(percent >= 0 && percent <= 100)) throw new ArgumentOutOfRangeException(nameof(percent), percent, "percentile must be in [0, 100]");
+        var a = values.ToArray();
+        double rank = percent / 100.0 * (a.Length - 1);
+        int lo = (int)Math.Floor(rank);
+        int hi = Math.Min(lo + 1, a.Length - 1);
+        float vlo = Select(a, lo);
+        if (hi == lo || rank == lo) return vlo;
+        // After selecting lo, every element right of lo is ≥ a[lo]: the next order statistic is their minimum.
+        float vhi = float.PositiveInfinity;
+        for (int i = lo + 1; i < a.Length; i++) vhi = Math.Min(vhi, a[i]);
+        return (float)(vlo + (rank - lo) * (vhi - vlo));
+    }
+
+    /// <summary>Quickselect: the k-th smallest value; partially reorders <paramref name="a"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Select(float[] a, int k)
+    {
+        int left = 0, right = a.Length - 1;
+        var rng = new Random(12345);
+        while (left < right)
+        {
+            float pivot = a[rng.Next(left, right + 1)];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
+            }
+            if (k <= j) right = j;
+            else if (k >= i) left = i;
+            else return a[k];
+        }
+        return a[k];
+    }
+
+    /// <summary>
+    /// θ_n_pct: sets every pixel (all C channels) whose Euclidean norm over channels is below the
+    /// <paramref name="percent"/>-th percentile of the pixel norms to zero, in place. Returns the
+    /// number of pixels cleared. x is the image minus its neutral colour, so zero is that colour.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int ClipSmallNorm(Span<float> x, int c, int h, int w, float percent)
+    {
+        if (percent <= 0) return 0;
+        int plane = h * w;
+        var norms = new float[plane];
+        for (int k = 0; k < c; k++)
+        {
+            var p = x.Slice(k * plane, plane);
+            for (int i = 0; i < plane; i++) norms[i] += p[i] * p[i];
+        }
+        for (int i = 0; i < plane; i++) norms[i] = MathF.Sqrt(norms[i]);
+        return ClearBelow(x, c, plane, norms, Percentile(norms, percent));
+    }
+
+    /// <summary>
+    /// θ_c_pct: the contribution of a pixel is the linearized change of the objective when that
+    /// pixel is set to zero, |Σ_c x·∂a/∂x| (Yosinski et al. 2015); pixels whose contribution is below
+    /// the <paramref name="percent"/>-th percentile are set to zero, in place. Returns the number cleared.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int ClipSmallContribution(Span<float> x, ReadOnlySpan<float> gradient, int c, int h, int w, float percent)
+    {
+        if (percent <= 0) return 0;
+        int plane = h * w;
+        if (gradient.Length != x.Length) throw new ArgumentException("gradient and image sizes differ");
+        var contribution = new float[plane];
+        for (int k = 0; k < c; k++)
+        {
+            var p = x.Slice(k * plane, plane);
+            var g = gradient.Slice(k * plane, plane);
+            for (int i = 0; i < plane; i++) contribution[i] += p[i] * g[i];
+        }
+        for (int i = 0; i < plane; i++) contribution[i] = Math.Abs(contribution[i]);
+        return ClearBelow(x, c, plane, contribution, Percentile(contribution, percent));
+    }
+
+    private static int ClearBelow(Span<float> x, int c, int plane, float[] score, float threshold)
+    {
+        int cleared = 0;
+        for (int i = 0; i < plane; i++)
+        {
+            if (!(score[i] < threshold)) continue;
+            cleared++;
+            for (int k = 0; k < c; k++) x[k * plane + i] = 0;
+        }
+        return cleared;
+    }
+
+    /// <summary>
+    /// Total variation (1/HW)·Σ_c Σ_(y,x) (dx² + dy² + ε)^(β/2) of planar images, with forward
+    /// differences (zero past the last row/column); adds weight · ∂TV/∂x to <paramref name="gradient"/>
+    /// and returns the value. β = 1 is the (smoothed) isotropic TV norm, β = 2 the squared gradient.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double TotalVariation(ReadOnlySpan<float> x, int c, int h, int w, float beta, float weight, Span<float> gradient, float epsilon = 1e-6f)
+    {
+        int plane = h * w;
+        double total = 0;
+        float norm = 1f / plane;
+        for (int k = 0; k < c; k++)
+        {
+            var p = x.Slice(k * plane, plane);
+            var g = gradient.Slice(k * plane, plane);
+            for (int y = 0; y < h; y++)
+            {
+                for (int i = 0; i < w; i++)
+                {
+                    int o = y * w + i;
+                    float dx = i + 1 < w ? p[o + 1] - p[o] : 0f;
+                    float dy = y + 1 < h ? p[o + w] - p[o] : 0f;
+                    float q = dx * dx + dy * dy + epsilon;
+                    float v = beta == 2f ? q : beta == 1f ? MathF.Sqrt(q) : MathF.Pow(q, beta / 2f);
+                    total += v;
+                    if (weight == 0) continue;
+                    // d v/d dx = β·q^(β/2−1)·dx
+                    float common = weight * norm * (beta == 2f ? 2f : beta * v / q);
+                    float gx = common * dx, gy = common * dy;
+                    if (i + 1 < w) { g[o + 1] += gx; g[o] -= gx; }
+                    if (y + 1 < h) { g[o + w] += gy; g[o] -= gy; }
+                }
+            }
+        }
+        return total * norm;
+    }
+
+    /// <summary>
+    /// Lp penalty (1/HW)·Σ |x − center|^p; adds weight · its gradient to <paramref name="gradient"/>
+    /// and returns the value (p ≥ 1; at x = center the subgradient 0 is used).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double LpPenalty(ReadOnlySpan<float> x, int c, int h, int w, float p, float center, float weight, Span<float> gradient)
+    {
+        int plane = h * w;
+        double total = 0;
+        float norm = 1f / plane;
+        for (int i = 0; i < c * plane; i++)
+        {
+            float d = x[i] - center;
+            float a = Math.Abs(d);
+            float v = p switch
+            {
+                1f => a,
+                2f => a * a,
+                4f => a * a * a * a,
+                6f => a * a * a * a * a * a,
+                _ => MathF.Pow(a, p),
+            };
+            total += v;
+            if (weight == 0 || a == 0) continue;
+            float dv = p == 2f ? 2 * a : p == 1f ? 1f : p * v / a;
+            gradient[i] += weight * norm * dv * MathF.Sign(d);
+        }
+        return total * norm;
+    }
+
+    /// <summary>
+    /// One plane's penalty gradient in one fused pass, for the optimizer: with u = pixels/255,
+    /// subtracts (1/255)·∂/∂u of tvWeight·TV_β(u) + lpWeight·mean|u − ½|^p from <paramref name="gradient"/>
+    /// (the same values as <see cref="TotalVariation"/> and <see cref="LpPenalty"/>, without computing the penalties).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SubtractPenaltyGradient(ReadOnlySpan<float> pixels, Span<float> gradient, int h, int w,
+        float tvWeight, float tvBeta, float lpWeight, float lpPower, float epsilon = 1e-6f)
+    {
+        int plane = h * w;
+        float norm = 1f / plane, inv = 1f / 255f;
+        var gx = new float[plane];
+        var gy = new float[plane];
+        if (tvWeight != 0)
+        {
+            float k = tvWeight * norm;
+            for (int y = 0; y < h; y++)
+            {
+                int row = y * w;
+                for (int x = 0; x < w; x++)
+                {
+                    int o = row + x;
+                    float u = pixels[o] * inv;
+                    float dx = x + 1 < w ? pixels[o + 1] * inv - u : 0f;
+                    float dy = y + 1 < h ? pixels[o + w] * inv - u : 0f;
+                    float q = dx * dx + dy * dy + epsilon;
+                    float c = tvBeta == 1f ? k / MathF.Sqrt(q) : tvBeta == 2f ? 2f * k : k * tvBeta * MathF.Pow(q, tvBeta / 2f - 1f);
+                    gx[o] = c * dx;
+                    gy[o] = c * dy;
+                }
+            }
+        }
+        float lk = lpWeight * norm * lpPower;
+        for (int y = 0; y < h; y++)
+        {
+            int row = y * w;
+            for (int x = 0; x < w; x++)
+            {
+                int o = row + x;
+                float tv = -gx[o] - gy[o];
+                if (x > 0) tv += gx[o - 1];
+                if (y > 0) tv += gy[o - w];
+                float lp = 0;
+                if (lpWeight != 0)
+                {
+                    float d = pixels[o] * inv - 0.5f, a = Math.Abs(d);
+                    float pw = lpPower switch { 2f => a, 4f => a * a * a, 6f => a * a * a * a * a, 1f => 1f, _ => MathF.Pow(a, lpPower - 1f) };
+                    lp = a == 0 ? 0f : lk * pw * MathF.Sign(d);
+                }
+                gradient[o] -= (tv + lp) * inv;
+            }
+        }
+    }
+}
