@@ -29,7 +29,9 @@ public static class TileGrid
         int cols = Math.Max(1, Math.Min(tiles.Count, columns ?? (int)Math.Ceiling(Math.Sqrt(tiles.Count))));
         int rows = (tiles.Count + cols - 1) / cols;
         int captionLines = tiles.Max(t => string.IsNullOrEmpty(t.Caption) ? 0 : t.Caption.Split('\n').Length);
-        int textScale = tw >= 96 ? 2 : 1;
+        // Captions at double size when the tiles are large enough for every caption line to fit, else at 1×.
+        int longest = tiles.Where(t => !string.IsNullOrEmpty(t.Caption)).SelectMany(t => t.Caption!.Split('\n')).Select(l => l.Length).DefaultIfEmpty(0).Max();
+        int textScale = tw >= 96 && BitmapFont.MeasureWidth(new string('x', longest), 2) <= tw ? 2 : 1;
         int lineH = (BitmapFont.GlyphHeight + 2) * textScale;
         int captionH = captionLines > 0 ? captionLines * lineH + 2 : 0;
         int width = cols * tw + (cols + 1) * gap;

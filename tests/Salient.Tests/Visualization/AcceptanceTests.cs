@@ -26,7 +26,7 @@ public sealed class AcceptanceTests : IClassFixture<AcceptanceTests.Model>
     public static readonly int[] Classes = [99, 9, 130, 281, 967, 1, 323, 945, 954, 980];
 
     /// <summary>Steps of the CI run (the preset's full run is 256).</summary>
-    public const int CiSteps = 24;
+    public const int CiSteps = 48;
 
     private readonly Model _m;
     private readonly ITestOutputHelper _out;

@@ -61,7 +61,7 @@ public class VisualizationCliTests
     public void Visualize_Neuron_And_Lucid()
     {
         var dir = CliRunner.TempDir();
-        var r = CliRunner.Run("visualize", "--model", Model, "--layer", Layer, "--channel", "2", "--neuron", "10,11", "--preset", "lucid", "--steps", "3", "--threads", "1", "--out", dir);
+        var r = CliRunner.Run("visualize", "--model", Model, "--layer", Layer, "--channel", "2", "--neuron", "10,11", "--preset", "lucid", "--steps", "3", "--tv", "0.5", "--lp", "0.1", "--threads", "1", "--out", dir);
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.True(File.Exists(Path.Combine(dir, "_features_features.3_Add_output_0-ch002-y10x11.png")));
         Assert.Contains("preset lucid", r.Out);
@@ -83,6 +83,8 @@ public class VisualizationCliTests
         AssertError(CliRunner.Run("visualize", "--model", Model, "--class", "12", "--out", dir), "out of range");
         AssertError(CliRunner.Run("visualize", "--model", Model, "--class", "1", "--preset", "nope", "--out", dir), "deepvis-3");
         AssertError(CliRunner.Run("visualize", "--model", Model, "--class", "1", "--steps", "0", "--out", dir), "--steps");
+        AssertError(CliRunner.Run("visualize", "--model", Model, "--class", "1", "--tv", "5", "--out", dir), "lucid");
+        AssertError(CliRunner.Run("visualize", "--model", Model, "--class", "1", "--tile", "8", "--out", dir), "--tile");
     }
 
     [Fact]
