@@ -210,33 +210,9 @@ public sealed class BackwardProgram
         }
     }
 
-    private OrtValue CreateInput(InputValue inp) => _inputType switch
-    {
-        DataType.Float => OrtValue.CreateTensorValueFromMemory(inp.Data, inp.Shape),
-        DataType.Double => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => (double)v), inp.Shape),
-        DataType.UInt8 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => (byte)Math.Clamp(MathF.Round(v), 0, 255)), inp.Shape),
-        DataType.Int8 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => (sbyte)Math.Clamp(MathF.Round(v), -128, 127)), inp.Shape),
-        DataType.Float16 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(inp.Data, v => new Float16(BitConverter.HalfToUInt16Bits((Half)v))), inp.Shape),
-        _ => throw new SalientException($"input '{inp.Name}' has element type {_inputType}, which the gradient engine cannot feed"),
-    };
+    private OrtValue CreateInput(InputValue inp) => GraphSession.CreateInputValue(_inputType, inp);
 
-    private static TensorValue Copy(string name, OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        float[] data;
-        switch (info.ElementDataType)
-        {
-            case TensorElementType.Float: data = v.GetTensorDataAsSpan<float>().ToArray(); break;
-            case TensorElementType.Double: { var s = v.GetTensorDataAsSpan<double>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = (float)s[i]; break; }
-            case TensorElementType.Int64: { var s = v.GetTensorDataAsSpan<long>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i]; break; }
-            case TensorElementType.Int32: { var s = v.GetTensorDataAsSpan<int>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i]; break; }
-            case TensorElementType.UInt8: { var s = v.GetTensorDataAsSpan<byte>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i]; break; }
-            case TensorElementType.Bool: { var s = v.GetTensorDataAsSpan<bool>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = s[i] ? 1 : 0; break; }
-            case TensorElementType.Float16: { var s = v.GetTensorDataAsSpan<Float16>(); data = new float[s.Length]; for (int i = 0; i < s.Length; i++) data[i] = (float)BitConverter.UInt16BitsToHalf(s[i].value); break; }
-            default: throw new SalientException($"tensor '{name}' has element type {info.ElementDataType}, which Salient cannot read");
-        }
-        return new TensorValue(name, GraphSession.MapType(info.ElementDataType), info.Shape, data);
-    }
+    private static TensorValue Copy(string name, OrtValue v) => GraphSession.ReadTensor(name, v);
 
     internal void Release() => _backward.Dispose();
 }

@@ -62,8 +62,7 @@ public sealed class GraphSession : IDisposable
                 {
                     var v = results[i];
                     if (!v.IsTensor) continue;
-                    var info = v.GetTensorTypeAndShape();
-                    dict[outputs[i]] = new TensorValue(outputs[i], MapType(info.ElementDataType), info.Shape, ReadAsFloats(v, info));
+                    dict[outputs[i]] = ReadTensor(outputs[i], v);
                 }
                 return dict;
             }
@@ -74,9 +73,11 @@ public sealed class GraphSession : IDisposable
         }
     }
 
-    private OrtValue CreateInput(InputValue inp)
+    private OrtValue CreateInput(InputValue inp) => CreateInputValue(_inputTypes.GetValueOrDefault(inp.Name, DataType.Float), inp);
+
+    /// <summary>An OrtValue for float input data converted to the graph input's element type (float is zero-copy).</summary>
+    internal static OrtValue CreateInputValue(DataType type, InputValue inp)
     {
-        var type = _inputTypes.GetValueOrDefault(inp.Name, DataType.Float);
         switch (type)
         {
             case DataType.Float:
@@ -115,6 +116,13 @@ public sealed class GraphSession : IDisposable
         TensorElementType.BFloat16 => DataType.BFloat16,
         _ => DataType.Undefined,
     };
+
+    /// <summary>Copies an ORT tensor out as a float <see cref="TensorValue"/>.</summary>
+    internal static TensorValue ReadTensor(string name, OrtValue v)
+    {
+        var info = v.GetTensorTypeAndShape();
+        return new TensorValue(name, MapType(info.ElementDataType), info.Shape, ReadAsFloats(v, info));
+    }
 
     private static float[] ReadAsFloats(OrtValue v, OrtTensorTypeAndShapeInfo info)
     {
