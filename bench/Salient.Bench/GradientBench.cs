@@ -19,7 +19,7 @@ namespace Salient.Bench;
 internal static class GradientBench
 {
     private const string Usage = """
-        usage: Salient.Bench gradients [--models mobilenetv2,resnet50] [--batches 1,8] [--runs 9] [--threads 0] [--memory]
+        usage: Salient.Bench gradients [--models mobilenetv2,resnet50] [--batches 1,8] [--runs 9] [--threads 0] [--memory | --memory-only]
           resnet50 comes from tools/generated/resnet50.onnx: /usr/bin/python3 tools/make_bench_models.py
         """;
 
@@ -28,7 +28,7 @@ internal static class GradientBench
         var models = new List<string> { "mobilenetv2", "resnet50" };
         var batches = new List<int> { 1, 8 };
         int runs = 9, threads = 0;
-        bool memory = false;
+        bool memory = false, timing = true;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new SalientException($"{args[i]} needs a value\n{Usage}");
@@ -39,6 +39,7 @@ internal static class GradientBench
                 case "--runs": runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--memory": memory = true; break;
+                case "--memory-only": memory = true; timing = false; break;
                 case "--child": return Child(args[(i + 1)..]);
                 default: throw new SalientException($"unknown option {args[i]}\n{Usage}");
             }
@@ -48,7 +49,7 @@ internal static class GradientBench
         Console.WriteLine();
         Console.WriteLine("| model | batch | forward ms | Grad-CAM ms (ratio) | saliency ms (ratio) | guided backprop ms (ratio) | backward build ms (graph / probe / sessions) |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
-        foreach (var name in models)
+        foreach (var name in timing ? models : [])
         {
             string path = ModelPath(name);
             using var model = SalientModel.Load(path, new ModelOptions { Runtime = runtime, Preprocessing = Preprocessing.Imagenet });

@@ -62,17 +62,42 @@ public sealed class GradientEngine : IDisposable
 
     private BackwardProgram Create(GradientRequest request, long[] shape)
     {
-        string key = string.Join(",", shape);
+        var probeTime = TimeSpan.Zero;
+        var facts = Facts(shape, ref probeTime);
+        var built = new BackwardBuilder(_graph, facts, _input.Name, request).Build();
+        return new BackwardProgram(request, shape, _input.Name, _input.Type, built, probeTime,
+            _options, _graph.Initializers, ForwardSession);
+    }
+
+    /// <summary>
+    /// Shapes (and small shape-derived values) of every tensor at an input shape. Batches above 2 of a
+    /// dynamic-batch model are extrapolated from probes at batch 1 and 2 (see
+    /// <see cref="GraphFacts.Extrapolate"/>), so a large batch never runs with every intermediate exposed.
+    /// </summary>
+    private GraphFacts Facts(long[] shape, ref TimeSpan probeTime)
+    {
+        if (_input.DynamicBatch && shape[0] > 2)
+        {
+            string key = string.Join(",", shape);
+            if (_facts.TryGetValue(key, out var known)) return known.Value;
+            long[] At(long n) { var s = (long[])shape.Clone(); s[0] = n; return s; }
+            var extrapolated = GraphFacts.Extrapolate(Probed(At(1), ref probeTime), Probed(At(2), ref probeTime), shape[0]);
+            if (extrapolated is not null) return _facts.GetOrAdd(key, new Lazy<GraphFacts>(extrapolated)).Value;
+        }
+        return Probed(shape, ref probeTime);
+    }
+
+    private GraphFacts Probed(long[] shape, ref TimeSpan probeTime)
+    {
         bool fresh = false;
-        var factsLazy = _facts.GetOrAdd(key, _ => new Lazy<GraphFacts>(() =>
+        var lazy = _facts.GetOrAdd(string.Join(",", shape), _ => new Lazy<GraphFacts>(() =>
         {
             fresh = true;
             return GraphFacts.Probe(_graph, _input.Name, _input.Type, shape, _options);
         }));
-        var facts = factsLazy.Value;
-        var built = new BackwardBuilder(_graph, facts, _input.Name, request).Build();
-        return new BackwardProgram(request, shape, _input.Name, _input.Type, built, fresh ? facts.ProbeTime : TimeSpan.Zero,
-            _options, _graph.Initializers, ForwardSession);
+        var facts = lazy.Value;
+        if (fresh) probeTime += facts.ProbeTime;
+        return facts;
     }
 
     /// <summary>Forward sessions are shared by programs whose forward graphs are identical (same outputs).</summary>

@@ -74,6 +74,53 @@ internal sealed class GraphFacts
         return new GraphFacts(shapes, small, sw.Elapsed);
     }
 
+    /// <summary>
+    /// The facts at batch <paramref name="batch"/> from the facts at batch 1 and 2, without a probe
+    /// at that batch (a probe exposes every intermediate at once, so at batch 8 it would cost several
+    /// times the memory of the forward pass itself). Every dimension and every shape-derived integer
+    /// value is taken as a linear function of the batch size — true for what CNN graphs compute from
+    /// shapes (N, N·C, N·H·W …). Small values that differ between the two probes but are not integer,
+    /// or whose own shape depends on the batch, are data, not shape arithmetic: they are dropped
+    /// (rules then treat them as not constant). Returns null when the two probes disagree in a way a
+    /// linear batch axis cannot explain (different ranks or types, a dimension that would be ≤ 0);
+    /// the caller then probes at the real batch.
+    /// </summary>
+    public static GraphFacts? Extrapolate(GraphFacts one, GraphFacts two, long batch)
+    {
+        var shapes = new Dictionary<string, TensorShape>(one.Shapes.Count);
+        foreach (var (name, s1) in one.Shapes)
+        {
+            if (!two.Shapes.TryGetValue(name, out var s2) || s1.Type != s2.Type || s1.Rank != s2.Rank) return null;
+            var dims = new long[s1.Rank];
+            for (int i = 0; i < dims.Length; i++)
+            {
+                dims[i] = s1.Dims[i] + (s2.Dims[i] - s1.Dims[i]) * (batch - 1);
+                if (dims[i] < 0 || (dims[i] == 0 && s1.Dims[i] != 0)) return null;
+            }
+            shapes[name] = new TensorShape(s1.Type, dims);
+        }
+        var small = new Dictionary<string, Tensor>();
+        foreach (var (name, v1) in one.Small)
+        {
+            if (!two.Small.TryGetValue(name, out var v2) || !Salient.Onnx.Shapes.Equal(v1.Dims, v2.Dims)) continue;
+            if (!Salient.Onnx.Shapes.Equal(v1.Dims, shapes[name].Dims)) continue;
+            if (SameValues(v1.Data, v2.Data)) small[name] = v1;
+            else if (v1.Data is long[] a && v2.Data is long[] b)
+                small[name] = new Tensor(name, v1.Type, v1.Dims, a.Select((x, i) => x + (b[i] - x) * (batch - 1)).ToArray());
+            else if (v1.Data is int[] c && v2.Data is int[] d)
+                small[name] = new Tensor(name, v1.Type, v1.Dims, c.Select((x, i) => checked((int)(x + (d[i] - x) * (batch - 1)))).ToArray());
+        }
+        return new GraphFacts(shapes, small, one.ProbeTime + two.ProbeTime);
+    }
+
+    private static bool SameValues(Array a, Array b)
+    {
+        if (a.Length != b.Length || a.GetType() != b.GetType()) return false;
+        for (int i = 0; i < a.Length; i++)
+            if (!Equals(a.GetValue(i), b.GetValue(i))) return false;
+        return true;
+    }
+
     private static OrtValue CreateProbeInput(DataType type, long[] shape)
     {
         long n = Tensor.ElementCount(shape);
