@@ -1,7 +1,11 @@
 // Full-size gradient check, part 2: compares Salient's gradients with PyTorch autograd on the
 // torchvision architectures written by tools/make_arch_models.py.
 //   /usr/bin/python3 tools/make_arch_models.py
-//   dotnet run -c Release --project tools/ArchCheck -- [tools/generated/arch]
+//   dotnet run -c Release --project tools/ArchCheck -- [tools/generated/arch [names...]]
+// Routing-matched reference (see RoutingDump.cs): dump ORT's MaxPool/ReLU decisions, replay them
+// in PyTorch autograd, then the check adds columns against grad_*_replay.npy:
+//   dotnet run -c Release --project tools/ArchCheck -- --dump-routing [root [names...]]
+//   /usr/bin/python3 tools/make_arch_models.py --replay [names...]
 using System.Diagnostics;
 using System.Text.Json;
 using Salient.Autodiff;
@@ -10,20 +14,40 @@ using Salient.Rendering;
 using Salient.Runtime;
 
 const double Tolerance = 1e-4;
-string root = args.Length > 0 ? args[0] : Path.Combine("tools", "generated", "arch");
+bool dumpRouting = args.Contains("--dump-routing");
+var positional = args.Where(a => a != "--dump-routing").ToList();
+string root = positional.Count > 0 ? positional[0] : Path.Combine("tools", "generated", "arch");
+var only = positional.Skip(1).ToHashSet();
 if (!Directory.Exists(root))
 {
     Console.Error.WriteLine($"error: {root} not found; run /usr/bin/python3 tools/make_arch_models.py first");
     return 1;
 }
+var dirs = Directory.GetDirectories(root).Order()
+    .Where(d => File.Exists(Path.Combine(d, "meta.json")) && (only.Count == 0 || only.Contains(Path.GetFileName(d))))
+    .ToList();
 
-Console.WriteLine($"| architecture | max rel. Δ logits | input grad (standard) | target grad (standard) | input grad (guided) | target grad (guided) | differentiated nodes (input) | build ms | forward ms | forward+input-grad ms |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+if (dumpRouting)
+{
+    foreach (var dir in dirs)
+    {
+        var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "meta.json"))).RootElement;
+        RoutingDump.Write(dir, m.GetProperty("name").GetString()!, m.GetProperty("size").GetInt32(), new RuntimeOptions());
+    }
+    return 0;
+}
+
+// Replay columns only when some architecture has a replay reference, so the plain table is unchanged.
+string[] replayTags = ["input_standard", "target_standard", "input_guided", "target_guided"];
+bool anyReplay = dirs.Any(d => replayTags.Any(t => File.Exists(Path.Combine(d, $"grad_{t}_replay.npy"))));
+Console.WriteLine($"| architecture | max rel. Δ logits | input grad (standard) | target grad (standard) | input grad (guided) | target grad (guided) |" +
+    (anyReplay ? " input (standard, replay) | target (standard, replay) | input (guided, replay) | target (guided, replay) |" : "") +
+    " differentiated nodes (input) | build ms | forward ms | forward+input-grad ms |");
+Console.WriteLine("|---|---|---|---|---|---|" + (anyReplay ? "---|---|---|---|" : "") + "---|---|---|---|");
 bool allOk = true;
-foreach (var dir in Directory.GetDirectories(root).Order())
+foreach (var dir in dirs)
 {
     var metaPath = Path.Combine(dir, "meta.json");
-    if (!File.Exists(metaPath)) continue;
     var meta = JsonDocument.Parse(File.ReadAllText(metaPath)).RootElement;
     string name = meta.GetProperty("name").GetString()!;
     int cls = meta.GetProperty("class").GetInt32();
@@ -36,6 +60,7 @@ foreach (var dir in Directory.GetDirectories(root).Order())
         var (refLogits, _) = Npy.Read(Path.Combine(dir, "logits.npy"));
         int classes = refLogits.Length;
         var cells = new List<string>();
+        var replayCells = new Dictionary<string, string>();
         double logitErr = 0;
         int nodes = 0;
         double buildMs = 0;
@@ -51,9 +76,10 @@ foreach (var dir in Directory.GetDirectories(root).Order())
             foreach (var (wrt, file) in new[] { (model.Input.Name, $"grad_input_{tag}.npy"), ("target", $"grad_target_{tag}.npy") })
             {
                 var (want, _) = Npy.Read(Path.Combine(dir, file));
-                double e = RelErr(r.Gradients[wrt].Data, want);
-                allOk &= e <= Tolerance;
-                cells.Add(e <= Tolerance ? $"{e:0.0e+0}" : $"{e:0.0e+0} ✗ ({WithinShare(r.Gradients[wrt].Data, want):0.00%} within)");
+                cells.Add(Cell(r.Gradients[wrt].Data, want, ref allOk));
+                // The routing-matched reference: PyTorch autograd taking ORT's MaxPool/ReLU decisions.
+                var replayPath = Path.Combine(dir, file.Replace(".npy", "_replay.npy"));
+                if (File.Exists(replayPath)) replayCells[file] = Cell(r.Gradients[wrt].Data, Npy.Read(replayPath).Data, ref allOk);
             }
         }
         // Timing: plain forward vs forward + full input gradient (medians of 5).
@@ -62,7 +88,10 @@ foreach (var dir in Directory.GetDirectories(root).Order())
         var inReq = new GradientRequest { ScoreTensor = "logits", Wrt = [model.Input.Name] };
         double both = Median(() => model.Gradients.Run(input, inReq, _ => Seeds.ClassLogit([cls], classes)));
         allOk &= logitErr <= Tolerance;
-        Console.WriteLine($"| {name} | {logitErr:0.0e+0} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | {nodes} | {buildMs:0} | {fwd:0.0} | {both:0.0} |");
+        string replayPart = anyReplay
+            ? string.Concat(replayTags.Select(t => $" {replayCells.GetValueOrDefault($"grad_{t}.npy", "—")} |"))
+            : "";
+        Console.WriteLine($"| {name} | {logitErr:0.0e+0} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |{replayPart} {nodes} | {buildMs:0} | {fwd:0.0} | {both:0.0} |");
     }
     catch (Exception e)
     {
@@ -71,7 +100,36 @@ foreach (var dir in Directory.GetDirectories(root).Order())
     }
 }
 Console.WriteLine(allOk ? $"all within relative error {Tolerance:0e+0}" : "SOME CHECKS FAILED");
+if (anyReplay) PrintRoutingFlips(dirs);
 return allOk ? 0 : 1;
+
+static string Cell(float[] got, float[] want, ref bool allOk)
+{
+    double e = RelErr(got, want);
+    allOk &= e <= Tolerance;
+    return e <= Tolerance ? $"{e:0.0e+0}" : $"{e:0.0e+0} ✗ ({WithinShare(got, want):0.00%} within)";
+}
+
+// How often PyTorch's own forward decided differently from ORT's (written by make_arch_models.py --replay).
+static void PrintRoutingFlips(IEnumerable<string> dirs)
+{
+    Console.WriteLine();
+    Console.WriteLine("| architecture | MaxPool nodes | MaxPool windows | windows with a different argmax | ReLU nodes | ReLU elements | elements with a different sign | Salient forward program vs dump (MaxPool, ReLU) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+    foreach (var dir in dirs)
+    {
+        var path = Path.Combine(dir, "replay.json");
+        if (!File.Exists(path)) continue;
+        var j = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+        string cross = "—";
+        var routingPath = Path.Combine(dir, "routing", "routing.json");
+        if (File.Exists(routingPath) && JsonDocument.Parse(File.ReadAllText(routingPath)).RootElement.TryGetProperty("salient_forward_crosscheck", out var c))
+            cross = $"{c.GetProperty("maxpool_index_mismatches").GetInt64()}, {c.GetProperty("relu_mask_mismatches").GetInt64()}";
+        Console.WriteLine($"| {j.GetProperty("name").GetString()} | {j.GetProperty("maxpool_nodes").GetInt32()} | {j.GetProperty("maxpool_windows").GetInt64()} | " +
+            $"{j.GetProperty("maxpool_flips").GetInt64()} | {j.GetProperty("relu_nodes").GetInt32()} | {j.GetProperty("relu_elements").GetInt64()} | " +
+            $"{j.GetProperty("relu_flips").GetInt64()} | {cross} |");
+    }
+}
 
 static double RelErr(float[] got, float[] want)
 {
