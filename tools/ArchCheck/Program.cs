@@ -45,6 +45,7 @@ Console.WriteLine($"| architecture | max rel. Δ logits | input grad (standard) 
     " differentiated nodes (input) | build ms | forward ms | forward+input-grad ms |");
 Console.WriteLine("|---|---|---|---|---|---|" + (anyReplay ? "---|---|---|---|" : "") + "---|---|---|---|");
 bool allOk = true;
+var tieExplained = new List<string>();
 foreach (var dir in dirs)
 {
     var metaPath = Path.Combine(dir, "meta.json");
@@ -61,6 +62,8 @@ foreach (var dir in dirs)
         int classes = refLogits.Length;
         var cells = new List<string>();
         var replayCells = new Dictionary<string, string>();
+        bool plainOk = true, replayOk = true;
+        int replayed = 0;
         double logitErr = 0;
         int nodes = 0;
         double buildMs = 0;
@@ -76,10 +79,10 @@ foreach (var dir in dirs)
             foreach (var (wrt, file) in new[] { (model.Input.Name, $"grad_input_{tag}.npy"), ("target", $"grad_target_{tag}.npy") })
             {
                 var (want, _) = Npy.Read(Path.Combine(dir, file));
-                cells.Add(Cell(r.Gradients[wrt].Data, want, ref allOk));
+                cells.Add(Cell(r.Gradients[wrt].Data, want, ref plainOk));
                 // The routing-matched reference: PyTorch autograd taking ORT's MaxPool/ReLU decisions.
                 var replayPath = Path.Combine(dir, file.Replace(".npy", "_replay.npy"));
-                if (File.Exists(replayPath)) replayCells[file] = Cell(r.Gradients[wrt].Data, Npy.Read(replayPath).Data, ref allOk);
+                if (File.Exists(replayPath)) { replayCells[file] = Cell(r.Gradients[wrt].Data, Npy.Read(replayPath).Data, ref replayOk); replayed++; }
             }
         }
         // Timing: plain forward vs forward + full input gradient (medians of 5).
@@ -87,7 +90,11 @@ foreach (var dir in dirs)
         double fwd = Median(() => plain.Run([input]));
         var inReq = new GradientRequest { ScoreTensor = "logits", Wrt = [model.Input.Name] };
         double both = Median(() => model.Gradients.Run(input, inReq, _ => Seeds.ClassLogit([cls], classes)));
-        allOk &= logitErr <= Tolerance;
+        // Verdict: within tolerance of plain autograd, or -- where PyTorch's own forward broke a near-tie
+        // differently from ORT (replay.json counts the flips) -- of autograd taking ORT's decisions.
+        bool explained = replayed == 4 && replayOk && RoutingFlips(dir) > 0;
+        allOk &= logitErr <= Tolerance && replayOk && (plainOk || explained);
+        if (!plainOk && explained) tieExplained.Add(name);
         string replayPart = anyReplay
             ? string.Concat(replayTags.Select(t => $" {replayCells.GetValueOrDefault($"grad_{t}.npy", "—")} |"))
             : "";
@@ -99,7 +106,9 @@ foreach (var dir in dirs)
         Console.WriteLine($"| {name} | error: {e.Message.Split('\n')[0]} |");
     }
 }
-Console.WriteLine(allOk ? $"all within relative error {Tolerance:0e+0}" : "SOME CHECKS FAILED");
+Console.WriteLine(allOk ? $"all within relative error {Tolerance:0e+0}" +
+    (tieExplained.Count > 0 ? $" (of autograd with ORT's MaxPool/ReLU decisions for {string.Join(", ", tieExplained)}: near-tie flips in PyTorch's own forward, counted below)" : "")
+    : "SOME CHECKS FAILED");
 if (anyReplay) PrintRoutingFlips(dirs);
 return allOk ? 0 : 1;
 
@@ -129,6 +138,14 @@ static void PrintRoutingFlips(IEnumerable<string> dirs)
             $"{j.GetProperty("maxpool_flips").GetInt64()} | {j.GetProperty("relu_nodes").GetInt32()} | {j.GetProperty("relu_elements").GetInt64()} | " +
             $"{j.GetProperty("relu_flips").GetInt64()} | {cross} |");
     }
+}
+
+static long RoutingFlips(string dir)
+{
+    var path = Path.Combine(dir, "replay.json");
+    if (!File.Exists(path)) return 0;
+    var j = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+    return j.GetProperty("maxpool_flips").GetInt64() + j.GetProperty("relu_flips").GetInt64();
 }
 
 static double RelErr(float[] got, float[] want)
