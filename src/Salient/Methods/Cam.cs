@@ -20,7 +20,7 @@ public sealed class Cam : WeightedCam
         {
             var a = ctx.LayerActivation(item);
             foreach (int cls in ctx.Classes[item])
-                terms.Add(new CamTerms(item, cls, a, head.Row(cls).ToArray()));
+                terms.Add(new CamTerms(item, cls, a, head.Row(cls)));
         }
         return terms;
     }

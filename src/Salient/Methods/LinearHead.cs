@@ -11,19 +11,32 @@ namespace Salient.Methods;
 /// </summary>
 public sealed class LinearHead
 {
-    private LinearHead(float[] weights, int classes, int features)
+    private readonly float[] _raw;
+    private readonly bool _classMajor;
+    private readonly float _scale;
+
+    // raw: the constant weight matrix as stored — [class, feature] when classMajor, else [feature, class].
+    private LinearHead(float[] raw, bool classMajor, float scale, int classes, int features)
     {
-        Weights = weights;
+        _raw = raw;
+        _classMajor = classMajor;
+        _scale = scale;
         Classes = classes;
         Features = features;
     }
 
-    /// <summary>Class weights, row-major [class, feature].</summary>
-    public float[] Weights { get; }
     public int Classes { get; }
     public int Features { get; }
 
-    public ReadOnlySpan<float> Row(int cls) => Weights.AsSpan(cls * Features, Features);
+    /// <summary>The class's weight row w^c (length <see cref="Features"/>), read from the model's constant on demand.</summary>
+    public float[] Row(int cls)
+    {
+        if (cls < 0 || cls >= Classes) throw new ArgumentOutOfRangeException(nameof(cls), $"class {cls} is outside 0..{Classes - 1}");
+        var w = new float[Features];
+        for (int k = 0; k < Features; k++)
+            w[k] = _scale * (_classMajor ? _raw[cls * Features + k] : _raw[k * Classes + cls]);
+        return w;
+    }
 
     public static LinearHead Find(Graph g, ModelStructure s, LayerInfo layer)
     {
@@ -49,28 +62,23 @@ public sealed class LinearHead
             if (cs.Count != 1) Fail($"the pooled features '{t}' feed {cs.Count} nodes");
             var n = cs[0];
             if (n.OpType is "Flatten" or "Reshape" or "Squeeze" or "Identity" or "Dropout") { t = n.Outputs[0]; continue; }
-            float[] w; int classes, features;
+            float[] raw; int classes, features;
+            bool classMajor;
+            float alpha = 1f;
             if (n.OpType == "Gemm" && n.Inputs[0] == t && g.Constant(n.Input(1)) is { Rank: 2 } b)
             {
-                bool transB = n.GetInt("transB", 0) != 0;
-                float alpha = n.GetFloat("alpha", 1f);
-                var raw = b.ToFloats();
-                features = (int)(transB ? b.Dims[1] : b.Dims[0]);
-                classes = (int)(transB ? b.Dims[0] : b.Dims[1]);
-                w = new float[classes * features];
-                for (int c = 0; c < classes; c++)
-                    for (int k = 0; k < features; k++)
-                        w[c * features + k] = alpha * (transB ? raw[c * features + k] : raw[k * classes + c]);
+                classMajor = n.GetInt("transB", 0) != 0;
+                alpha = n.GetFloat("alpha", 1f);
+                raw = b.ToFloats();
+                features = (int)(classMajor ? b.Dims[1] : b.Dims[0]);
+                classes = (int)(classMajor ? b.Dims[0] : b.Dims[1]);
             }
             else if (n.OpType == "MatMul" && n.Inputs[0] == t && g.Constant(n.Input(1)) is { Rank: 2 } m)
             {
-                var raw = m.ToFloats();
+                raw = m.ToFloats();
+                classMajor = false;
                 features = (int)m.Dims[0];
                 classes = (int)m.Dims[1];
-                w = new float[classes * features];
-                for (int c = 0; c < classes; c++)
-                    for (int k = 0; k < features; k++)
-                        w[c * features + k] = raw[k * classes + c];
             }
             else { Fail($"the pooled features go to {n.Describe()}, not to a Gemm/MatMul with constant weights"); return null!; }
             if (features != layer.Channels) Fail($"the linear layer has {features} inputs but the layer has {layer.Channels} channels");
@@ -85,7 +93,7 @@ public sealed class LinearHead
                     cur = nx[0].Outputs[0];
                 if (cur != s.LogitsName) Fail($"the linear layer's output '{outName}' is not the model's class scores");
             }
-            return new LinearHead(w, classes, features);
+            return new LinearHead(raw, classMajor, alpha, classes, features);
         }
     }
 

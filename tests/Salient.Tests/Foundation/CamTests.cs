@@ -54,7 +54,7 @@ public class CamTests : IClassFixture<MobileNetFixture>
         var s = m.Structure();
         var layer = s.ResolveLayer("auto");
         var outs = m.Session([layer.Name]).Run([new InputValue("input", [1, 3, 96, 96], x)]);
-        var head = LinearHead.Find(m.Graph, s, layer);
+        var row3 = LinearHead.Find(m.Graph, s, layer).Row(3);
         var a = Activation.FromTensor(outs[layer.Name], 0, Salient.Imaging.TensorLayout.Nchw);
         var want = TestPaths.Floats(expected.GetProperty("cam"));
         var logits = TestPaths.Floats(expected.GetProperty("logits"));
@@ -63,7 +63,7 @@ public class CamTests : IClassFixture<MobileNetFixture>
         for (int p = 0; p < a.Plane; p++)
         {
             double v = 0;
-            for (int k = 0; k < a.C; k++) v += head.Row(3)[k] * a.Data[k * a.Plane + p];
+            for (int k = 0; k < a.C; k++) v += row3[k] * a.Data[k * a.Plane + p];
             Assert.True(Math.Abs(v - want[p]) <= 1e-4 * max, $"position {p}: {v} vs {want[p]}");
         }
     }

@@ -87,7 +87,7 @@ public class GradientMethodTests : IClassFixture<MobileNetFixture>, IClassFixtur
         var head = LinearHead.Find(_g.Model.Graph, _g.Model.Structure(), layer);
         var a = Activation.FromTensor(_g.Model.Run([_g.Input], layer.Name)[layer.Name], 0, TensorLayout.Nchw);
         int hw = a.Plane;
-        var w = head.Row(cls).ToArray();
+        var w = head.Row(cls);
         var grad = _g.One("gradcam", cls).RawMap;
         var x = _g.One("xgradcam", cls).RawMap;
         var hi = _g.One("hirescam", cls).RawMap;
