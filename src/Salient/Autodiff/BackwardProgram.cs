@@ -153,6 +153,9 @@ public sealed class BackwardProgram
     public IReadOnlyList<string> BackwardForwardInputs =>
         _backwardInputs.Where(b => b.Source is not (InputSource.Seed or InputSource.ModelInput)).Select(b => b.Name).ToList();
 
+    /// <summary>True when the backward program reads the model input itself (so <see cref="RunBackward"/> needs it).</summary>
+    public bool BackwardReadsModelInput => _backwardInputs.Any(b => b.Source == InputSource.ModelInput);
+
     /// <summary>True when <see cref="RunBackward"/> can run from float forward values (no integer inputs such as MaxPool indices).</summary>
     public bool CanRunBackwardFromFloats => BackwardGraph.Inputs
         .Where(i => _backwardInputs.Any(b => b.Name == i.Name && b.Source is not (InputSource.Seed or InputSource.ModelInput)))
@@ -164,7 +167,7 @@ public sealed class BackwardProgram
     /// at a late layer — does not pay for a second forward pass. Several seeds (one per class slot) can
     /// reuse the same forward values.
     /// </summary>
-    public Dictionary<string, TensorValue> RunBackward(InputValue input, IReadOnlyDictionary<string, TensorValue> forward, float[] seed)
+    public Dictionary<string, TensorValue> RunBackward(InputValue? input, IReadOnlyDictionary<string, TensorValue> forward, float[] seed)
     {
         if (!CanRunBackwardFromFloats)
             throw new InvalidOperationException("this backward program reads integer forward values; use Run");
@@ -182,7 +185,8 @@ public sealed class BackwardProgram
                 var b = _backwardInputs[i];
                 OrtValue v;
                 if (b.Source == InputSource.Seed) v = OrtValue.CreateTensorValueFromMemory(seed, scoreValue.Shape);
-                else if (b.Source == InputSource.ModelInput) v = CreateInput(input);
+                else if (b.Source == InputSource.ModelInput)
+                    v = CreateInput(input ?? throw new ArgumentNullException(nameof(input), "this backward program reads the model input"));
                 else
                 {
                     if (!forward.TryGetValue(b.Name, out var t))

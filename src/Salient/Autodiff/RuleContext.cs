@@ -140,6 +140,22 @@ internal sealed class RuleContext
     public string Expand(string x, long[] dims) => Op("Expand", x, IntsConst(dims));
 
     /// <summary>
+    /// <paramref name="g"/> (of the keepdims shape <paramref name="kept"/>) times <paramref name="scale"/>,
+    /// broadcast to <paramref name="dims"/> — the backward of a sum/mean over the axes where kept is 1.
+    /// Written as one broadcasting Mul by a constant filled with the scale over the reduced axes, which
+    /// ORT runs 2.5–5× faster than Mul + Expand; Expand when that constant would be large.
+    /// </summary>
+    public string BroadcastScaled(string g, long[] kept, long[] dims, float scale)
+    {
+        var filler = dims.Select((d, i) => kept[i] == d ? 1L : d).ToArray();
+        long n = Tensor.ElementCount(filler);
+        if (n > 1 << 16) return Expand(Scale(g, scale), dims);
+        var values = new float[n];
+        Array.Fill(values, scale);
+        return Mul(g, FloatsConst(filler, values));
+    }
+
+    /// <summary>
     /// Sums a gradient of (broadcast) shape <paramref name="from"/> down to an operand of shape
     /// <paramref name="to"/> (numpy broadcasting, right-aligned): ReduceSum over the broadcast axes,
     /// then Reshape.

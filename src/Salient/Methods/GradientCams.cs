@@ -61,7 +61,7 @@ public abstract class GradientCam : WeightedCam
     {
         var model = ctx.Model;
         int n = ctx.Items.Count, classes = ctx.Structure.ClassCount;
-        var input = model.Pack(ctx.Items);
+        var input = program.BackwardReadsModelInput ? model.Pack(ctx.Items) : null;
         var forward = new Dictionary<string, Runtime.TensorValue>(StringComparer.Ordinal);
         var needed = program.BackwardForwardInputs.Append(ctx.Structure.LogitsName).Append(layer.Name).Distinct().ToList();
         ctx.Prefetch(needed);

@@ -148,6 +148,8 @@ public sealed class SalientModel : IDisposable
         if (!Input.DynamicBatch && items.Count != Input.FixedBatch)
             throw new SalientException($"the model's batch size is fixed at {Input.FixedBatch}");
         int per = items[0].Tensor.Length;
+        // One image: its prepared tensor is the batch (ORT reads inputs, never writes them).
+        if (items.Count == 1) return new InputValue(Input.Name, Input.ShapeFor(1, InputSize.Height, InputSize.Width), items[0].Tensor);
         var data = new float[per * items.Count];
         for (int i = 0; i < items.Count; i++) items[i].Tensor.CopyTo(data, i * per);
         return new InputValue(Input.Name, Input.ShapeFor(items.Count, InputSize.Height, InputSize.Width), data);

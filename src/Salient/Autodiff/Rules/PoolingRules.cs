@@ -105,7 +105,8 @@ internal sealed class GlobalAveragePoolRule : GradientRule
     {
         var x = c.InDims(0);
         long count = Tensor.ElementCount(x[2..]);
-        c.AddGrad(0, c.Expand(c.Scale(c.G, 1f / count), x));
+        var kept = x.Select((d, i) => i < 2 ? d : 1L).ToArray();
+        c.AddGrad(0, c.BroadcastScaled(c.G, kept, x, 1f / count));
     }
 }
 

@@ -35,11 +35,11 @@ internal sealed class ReduceRule : GradientRule
         switch (n.OpType)
         {
             case "ReduceSum":
-                dx = c.Expand(g, x);
+                dx = c.BroadcastScaled(g, kept, x, 1f);
                 break;
             case "ReduceMean":
                 long count = norm.Aggregate(1L, (p, a) => p * x[a]);
-                dx = c.Expand(c.Scale(g, 1f / count), x);
+                dx = c.BroadcastScaled(g, kept, x, 1f / count);
                 break;
             case "ReduceMax" or "ReduceMin":
                 {
