@@ -98,51 +98,71 @@ public sealed class BackwardProgram
     /// <summary>Forward run, seed from the score's value, backward run; copies out only what was asked for.</summary>
     public GradientResult Run(InputValue input, Func<TensorValue, float[]> seed)
     {
+        using var pass = Forward(input);
+        string score = Request.ScoreTensor;
+        var scoreValue = pass.Value(score);
+        var grads = pass.Backward(seed(scoreValue));
+        var forward = new Dictionary<string, TensorValue>(StringComparer.Ordinal) { [score] = scoreValue };
+        foreach (var t in Request.Wrt.Concat(Request.AlsoFetch))
+            forward.TryAdd(t, pass.Value(t));
+        return new GradientResult(forward, grads);
+    }
+
+    /// <summary>
+    /// Runs the forward program only and keeps its outputs native: read the score (and AlsoFetch
+    /// tensors) from the returned pass, then run <see cref="ForwardPass.Backward"/> once per seed.
+    /// </summary>
+    public ForwardPass Forward(InputValue input)
+    {
         if (!Shapes.Equal(input.Shape, InputShape))
             throw new SalientException($"this program was built for input shape {Shapes.Format(InputShape)}, not {Shapes.Format(input.Shape)}");
         if (input.Data.LongLength != Tensor.ElementCount(input.Shape))
             throw new SalientException($"input '{input.Name}' has {input.Data.Length} values but its shape {Shapes.Format(input.Shape)} needs {Tensor.ElementCount(input.Shape)}");
-        using var inputValue = CreateInput(input);
-        using var runOptions = new RunOptions();
-        IDisposableReadOnlyCollection<OrtValue> fwd;
-        try { fwd = _forward.Run(runOptions, [_inputName], [inputValue], _forwardOutputs); }
-        catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model: {GraphSession.FirstLine(e.Message)}", e); }
-        using (fwd)
+        var inputValue = CreateInput(input);
+        try
         {
-            string score = Request.ScoreTensor;
-            var scoreValue = Copy(score, fwd[_forwardIndex[score]]);
-            float[] seedData = seed(scoreValue);
-            if (seedData.LongLength != scoreValue.Length)
-                throw new SalientException($"the seed has {seedData.Length} values but score tensor '{score}' has {scoreValue.Length} (shape {Shapes.Format(scoreValue.Shape)})");
-            using var seedValue = OrtValue.CreateTensorValueFromMemory(seedData, scoreValue.Shape);
-            var values = new OrtValue[_backwardInputs.Length];
-            for (int i = 0; i < values.Length; i++)
-                values[i] = _backwardInputs[i].Source switch
-                {
-                    InputSource.Seed => seedValue,
-                    InputSource.ModelInput => inputValue,
-                    _ => fwd[_forwardIndex[_backwardInputs[i].Name]],
-                };
-            IDisposableReadOnlyCollection<OrtValue> bwd;
-            try { bwd = _backward.Run(runOptions, _backwardInputNames, values, _gradNames); }
-            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the backward program: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e); }
-            var grads = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
-            using (bwd)
-            {
-                int k = 0;
-                foreach (var w in Request.Wrt.Distinct())
-                    grads[w] = Copy(w, bwd[k++]);
-            }
-            var forward = new Dictionary<string, TensorValue>(StringComparer.Ordinal) { [score] = scoreValue };
-            foreach (var t in Request.Wrt.Concat(Request.AlsoFetch))
-            {
-                if (forward.ContainsKey(t)) continue;
-                if (t == _inputName) forward[t] = new TensorValue(t, _inputType, input.Shape, input.Data);
-                else if (_constants.TryGetValue(t, out var c)) forward[t] = new TensorValue(t, c.Type, c.Dims, c.ToFloats());
-                else forward[t] = Copy(t, fwd[_forwardIndex[t]]);
-            }
-            return new GradientResult(forward, grads);
+            using var runOptions = new RunOptions();
+            IDisposableReadOnlyCollection<OrtValue> fwd;
+            try { fwd = _forward.Run(runOptions, [_inputName], [inputValue], _forwardOutputs); }
+            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model: {GraphSession.FirstLine(e.Message)}", e); }
+            return new ForwardPass(this, input, inputValue, fwd, _forwardIndex);
         }
+        catch
+        {
+            inputValue.Dispose();
+            throw;
+        }
+    }
+
+    internal DataType InputType => _inputType;
+
+    internal Tensor? Constant(string name) => _constants.GetValueOrDefault(name);
+
+    /// <summary>The backward run shared by <see cref="ForwardPass.Backward"/>: forward values come from <paramref name="forwardValue"/>.</summary>
+    internal Dictionary<string, TensorValue> RunBackwardFrom(float[] seed, long[] scoreShape, OrtValue inputValue, Func<string, OrtValue> forwardValue)
+    {
+        if (seed.LongLength != Tensor.ElementCount(scoreShape))
+            throw new SalientException($"the seed has {seed.Length} values but score tensor '{Request.ScoreTensor}' has {Tensor.ElementCount(scoreShape)} (shape {Shapes.Format(scoreShape)})");
+        using var seedValue = OrtValue.CreateTensorValueFromMemory(seed, scoreShape);
+        var values = new OrtValue[_backwardInputs.Length];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = _backwardInputs[i].Source switch
+            {
+                InputSource.Seed => seedValue,
+                InputSource.ModelInput => inputValue,
+                _ => forwardValue(_backwardInputs[i].Name),
+            };
+        using var runOptions = new RunOptions();
+        IDisposableReadOnlyCollection<OrtValue> bwd;
+        try { bwd = _backward.Run(runOptions, _backwardInputNames, values, _gradNames); }
+        catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the backward program: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e); }
+        var grads = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
+        using (bwd)
+        {
+            int k = 0;
+            foreach (var w in Request.Wrt.Distinct()) grads[w] = Copy(w, bwd[k++]);
+        }
+        return grads;
     }
 
     /// <summary>
@@ -171,42 +191,23 @@ public sealed class BackwardProgram
     {
         if (!CanRunBackwardFromFloats)
             throw new InvalidOperationException("this backward program reads integer forward values; use Run");
-        string score = Request.ScoreTensor;
-        if (!forward.TryGetValue(score, out var scoreValue))
-            throw new ArgumentException($"forward value of score '{score}' missing", nameof(forward));
-        if (seed.LongLength != scoreValue.Length)
-            throw new SalientException($"the seed has {seed.Length} values but score tensor '{score}' has {scoreValue.Length}");
+        if (!forward.TryGetValue(Request.ScoreTensor, out var scoreValue))
+            throw new ArgumentException($"forward value of score '{Request.ScoreTensor}' missing", nameof(forward));
         var owned = new List<OrtValue>();
         try
         {
-            var values = new OrtValue[_backwardInputs.Length];
-            for (int i = 0; i < values.Length; i++)
+            OrtValue? inputValue = null;
+            if (BackwardReadsModelInput)
+                owned.Add(inputValue = CreateInput(input ?? throw new ArgumentNullException(nameof(input), "this backward program reads the model input")));
+            OrtValue FromManaged(string name)
             {
-                var b = _backwardInputs[i];
-                OrtValue v;
-                if (b.Source == InputSource.Seed) v = OrtValue.CreateTensorValueFromMemory(seed, scoreValue.Shape);
-                else if (b.Source == InputSource.ModelInput)
-                    v = CreateInput(input ?? throw new ArgumentNullException(nameof(input), "this backward program reads the model input"));
-                else
-                {
-                    if (!forward.TryGetValue(b.Name, out var t))
-                        throw new ArgumentException($"forward value of '{b.Name}' missing", nameof(forward));
-                    v = OrtValue.CreateTensorValueFromMemory(t.Data, t.Shape);
-                }
+                if (!forward.TryGetValue(name, out var t))
+                    throw new ArgumentException($"forward value of '{name}' missing", nameof(forward));
+                var v = OrtValue.CreateTensorValueFromMemory(t.Data, t.Shape);
                 owned.Add(v);
-                values[i] = v;
+                return v;
             }
-            using var runOptions = new RunOptions();
-            IDisposableReadOnlyCollection<OrtValue> bwd;
-            try { bwd = _backward.Run(runOptions, _backwardInputNames, values, _gradNames); }
-            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the backward program: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e); }
-            var grads = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
-            using (bwd)
-            {
-                int k = 0;
-                foreach (var w in Request.Wrt.Distinct()) grads[w] = Copy(w, bwd[k++]);
-            }
-            return grads;
+            return RunBackwardFrom(seed, scoreValue.Shape, inputValue!, FromManaged);
         }
         finally
         {

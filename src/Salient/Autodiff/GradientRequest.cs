@@ -27,6 +27,11 @@ public sealed record GradientRequest
     /// <summary>Forward tensors to return as well.</summary>
     public IReadOnlyList<string> AlsoFetch { get; init; } = [];
 
+    /// <summary>True when both requests compute the same gradients (score, wrt set, ReLU rule); AlsoFetch may differ.</summary>
+    public bool SameGradients(GradientRequest other) =>
+        ScoreTensor == other.ScoreTensor && Relu == other.Relu &&
+        Wrt.Distinct().Order(StringComparer.Ordinal).SequenceEqual(other.Wrt.Distinct().Order(StringComparer.Ordinal));
+
     internal string CacheKey(long[] inputShape) =>
         string.Join("\u0001", ScoreTensor, string.Join("\u0002", Wrt.Distinct().Order(StringComparer.Ordinal)), Relu,
             string.Join("\u0002", AlsoFetch.Distinct().Order(StringComparer.Ordinal)), string.Join(",", inputShape));

@@ -35,6 +35,13 @@ public interface IExplanationMethod
     bool ImageValued => false;
     /// <summary>Tensors the method needs from a plain forward run (so the pipeline fetches them with the logits in one run).</summary>
     IEnumerable<string> ForwardTensors(MethodContext ctx) => ctx.Layer is { } l ? [l.Name] : [];
+    /// <summary>
+    /// A gradient request the method runs on the items exactly as given, seeded per item by a class
+    /// logit (saliency, guided backprop…), or null. The pipeline then makes this request's forward
+    /// program its one forward pass (it yields the logits too) and hands the live pass to the method
+    /// (<see cref="MethodContext.Pass"/>), which runs only the backward: one forward per image, not two.
+    /// </summary>
+    Autodiff.GradientRequest? SharedForwardRequest(MethodContext ctx) => null;
     /// <summary>Computes one raw map per (item, class) of the context.</summary>
     IReadOnlyList<RawMap> Compute(MethodContext ctx);
 }

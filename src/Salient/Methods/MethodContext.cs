@@ -31,6 +31,12 @@ public sealed class MethodContext
     /// <summary>The target layer names of the request (pixel-space methods that combine with a CAM, e.g. guided Grad-CAM, use them).</summary>
     public IReadOnlyList<string> RequestedLayers { get; init; } = ["auto"];
 
+    /// <summary>
+    /// The pipeline's forward pass when it ran a method's <see cref="IExplanationMethod.SharedForwardRequest"/>
+    /// program on these items (its backward can run without another forward); null otherwise.
+    /// </summary>
+    public Autodiff.ForwardPass? Pass { get; init; }
+
     /// <summary>Forward-pass tensors (cached: tensors already fetched are not recomputed).</summary>
     public TensorValue Forward(string tensor)
     {

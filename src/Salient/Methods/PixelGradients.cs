@@ -33,6 +33,43 @@ public abstract class PixelGradientMethod : IExplanationMethod
         return res.Select(r => ToChw(ctx, r.Gradients[name])).ToList();
     }
 
+    /// <summary>The ReLU rule when the method's gradients are of the unmodified inputs (they can share the pipeline's forward pass); null for methods that perturb the inputs.</summary>
+    protected virtual ReluRule? DirectRelu(MethodContext ctx) => null;
+
+    public GradientRequest? SharedForwardRequest(MethodContext ctx) =>
+        DirectRelu(ctx) is { } relu ? InputGradientRequest(ctx, relu) : null;
+
+    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluRule relu) =>
+        new() { ScoreTensor = ctx.Structure.LogitsName, Wrt = [ctx.Model.Input.Name], Relu = relu };
+
+    /// <summary>
+    /// Input gradients of every (item, class) of the context, as C×H×W: from the pipeline's forward
+    /// pass when it is this request's (one backward per class slot, no forward), else via the engine.
+    /// </summary>
+    protected static List<float[]> DirectInputGradients(MethodContext ctx, ReluRule relu)
+    {
+        var pairs = GradientRuns.ItemClassPairs(ctx);
+        var request = InputGradientRequest(ctx, relu);
+        if (ctx.Pass is not { } pass || !pass.Program.Request.SameGradients(request))
+            return InputGradients(ctx, Rows(ctx), relu);
+        string input = ctx.Model.Input.Name;
+        int n = ctx.Items.Count, classes = ctx.Structure.ClassCount;
+        var byPair = new Dictionary<(int, int), float[]>();
+        int slots = ctx.Classes.Max(c => c.Length);
+        for (int j = 0; j < slots; j++)
+        {
+            var seed = new float[n * classes];
+            for (int i = 0; i < n; i++)
+                if (j < ctx.Classes[i].Length) seed[i * classes + ctx.Classes[i][j]] = 1f;
+            var grad = pass.Backward(seed)[input].Data;
+            int per = grad.Length / n;
+            for (int i = 0; i < n; i++)
+                if (j < ctx.Classes[i].Length)
+                    byPair[(i, ctx.Classes[i][j])] = ToChw(ctx, grad.AsSpan(i * per, per).ToArray());
+        }
+        return pairs.Select(p => byPair[(p.Item, p.Class)]).ToList();
+    }
+
     /// <summary>A tensor in the model's input layout as C×H×W.</summary>
     protected static float[] ToChw(MethodContext ctx, float[] t)
     {
@@ -94,11 +131,12 @@ public sealed class Saliency : PixelGradientMethod
 {
     public override string Name => "saliency";
     public override string Summary => "vanilla gradient saliency: max_c |∂y^c/∂x| (Simonyan et al. 2014)";
+    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = InputGradients(ctx, Rows(ctx), GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         return pairs.Select((p, i) => new RawMap(p.Item, p.Class, MaxAbsOverChannels(grads[i], c, h * w), h, w, grads[i], c)).ToList();
     }
@@ -109,12 +147,13 @@ public sealed class GuidedBackprop : PixelGradientMethod
 {
     public override string Name => "guidedbackprop";
     public override string Summary => "guided backpropagation: input gradient passing only positive signals through ReLUs (Springenberg et al. 2015)";
+    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Guided);
     public override bool ImageValued => true;
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = InputGradients(ctx, Rows(ctx), GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Guided));
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         return pairs.Select((p, i) => new RawMap(p.Item, p.Class, MaxAbsOverChannels(grads[i], c, h * w), h, w, grads[i], c)).ToList();
     }
@@ -128,6 +167,7 @@ public sealed class GuidedGradCam : PixelGradientMethod
 {
     public override string Name => "guided-gradcam";
     public override string Summary => "guided Grad-CAM: guided backprop ⊙ upsampled Grad-CAM (class-discriminative, high resolution)";
+    protected override ReluRule? DirectRelu(MethodContext ctx) => ReluRule.Guided;
     public override bool ImageValued => true;
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
@@ -150,7 +190,7 @@ public sealed class GuidedGradCam : PixelGradientMethod
                 for (int p = 0; p < up.Length; p++) cams[i][p] += up[p] / layers.Count;
             }
         }
-        var guided = InputGradients(ctx, Rows(ctx), ReluRule.Guided);
+        var guided = DirectInputGradients(ctx, ReluRule.Guided);
         var result = new List<RawMap>();
         for (int i = 0; i < pairs.Count; i++)
         {
@@ -303,11 +343,12 @@ public sealed class InputXGradient : PixelGradientMethod
 {
     public override string Name => "inputxgradient";
     public override string Summary => "input × gradient: x ⊙ ∂y^c/∂x (Shrikumar et al. 2016)";
+    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = InputGradients(ctx, Rows(ctx), GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         var result = new List<RawMap>();
         for (int i = 0; i < pairs.Count; i++)

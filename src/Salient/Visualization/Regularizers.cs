@@ -104,7 +104,7 @@ public static class Regularizers
 
     /// <summary>Quickselect: the k-th smallest value; partially reorders <paramref name="a"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Select(float[] a, int k)
+    internal static float Select(float[] a, int k)
     {
         int left = 0, right = a.Length - 1;
         var rng = new Random(12345);
