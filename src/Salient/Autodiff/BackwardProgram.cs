@@ -170,16 +170,18 @@ public sealed class BackwardProgram
     /// the model input and the seed. A caller that already has all of them, as floating-point
     /// values, can skip the forward program with <see cref="RunBackward"/>.
     /// </summary>
-    public IReadOnlyList<string> BackwardForwardInputs =>
+    public IReadOnlyList<string> BackwardForwardInputs => _backwardForwardInputs ??=
         _backwardInputs.Where(b => b.Source is not (InputSource.Seed or InputSource.ModelInput)).Select(b => b.Name).ToList();
+    private IReadOnlyList<string>? _backwardForwardInputs;
 
     /// <summary>True when the backward program reads the model input itself (so <see cref="RunBackward"/> needs it).</summary>
     public bool BackwardReadsModelInput => _backwardInputs.Any(b => b.Source == InputSource.ModelInput);
 
     /// <summary>True when <see cref="RunBackward"/> can run from float forward values (no integer inputs such as MaxPool indices).</summary>
-    public bool CanRunBackwardFromFloats => BackwardGraph.Inputs
+    public bool CanRunBackwardFromFloats => _canRunFromFloats ??= BackwardGraph.Inputs
         .Where(i => _backwardInputs.Any(b => b.Name == i.Name && b.Source is not (InputSource.Seed or InputSource.ModelInput)))
         .All(i => i.Type is DataType.Float or DataType.Undefined);
+    private bool? _canRunFromFloats;
 
     /// <summary>
     /// Backward only: the gradients of Σ seed ⊙ S from forward values the caller already holds

@@ -73,7 +73,7 @@ public sealed class MethodContext
     public string? Parameter(string name) => Parameters.TryGetValue(name, out var v) ? v : null;
 }
 
-/// <summary>One item's activation of a 4-D layer, as C×H×W.</summary>
+/// <summary>One item's activation of a 4-D layer, as C×H×W. Read-only: it may share the tensor's array.</summary>
 public sealed record Activation(float[] Data, int C, int H, int W)
 {
     public int Plane => H * W;
@@ -84,6 +84,7 @@ public sealed record Activation(float[] Data, int C, int H, int W)
         if (layout == TensorLayout.Nchw)
         {
             int c = (int)t.Shape[1], h = (int)t.Shape[2], w = (int)t.Shape[3];
+            if (t.Shape[0] == 1 && t.Data.Length == c * h * w) return new Activation(t.Data, c, h, w);   // one item: share, no copy
             var d = new float[c * h * w];
             Array.Copy(t.Data, (long)item * d.Length, d, 0, d.Length);
             return new Activation(d, c, h, w);
