@@ -12,6 +12,18 @@ public static class TestPaths
 
     public static string SharedModel(string name) => Path.Combine(Shared, "models", name);
     public static string SharedImage(string name) => Path.Combine(Shared, "images", name);
+    /// <summary>ML.NET's ResNet18 featurizer (CNTK, opset 8), restored by the test project as a NuGet package download.</summary>
+    public static string CntkResNet18
+    {
+        get
+        {
+            var path = typeof(TestPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+                .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "CntkResNet18").Value!;
+            return File.Exists(path) ? path
+                : throw new InvalidOperationException($"{path} is missing: the test project's restore downloads the package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1");
+        }
+    }
+
     public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     public static readonly RuntimeOptions Runtime = new() { IntraOpThreads = 1 };

@@ -34,7 +34,9 @@ public sealed class ModelStructure
     /// <summary>The last spatial tensor before the global pooling/flatten that leads to the output; null if none.</summary>
     public string? DefaultLayer { get; }
 
-    public int ClassCount => Shapes.TryGetValue(LogitsName, out var s) && s.Rank >= 1 ? (int)s.Dims[^1] : 0;
+    /// <summary>Scores per image: every non-batch element of the logits ([N, K] → K; a featurizer's [N, K, 1, 1] → K too).</summary>
+    public int ClassCount => !Shapes.TryGetValue(LogitsName, out var s) || s.Rank == 0 ? 0
+        : s.Rank == 1 ? (int)s.Dims[0] : (int)Tensor.ElementCount(s.Dims[1..]);
 
     private static (string Output, string Logits, bool Softmax) FindLogits(Graph g)
     {
