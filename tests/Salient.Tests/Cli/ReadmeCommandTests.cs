@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Salient.Explain;
 using Salient.Rendering;
 using Xunit;
 
@@ -33,6 +34,24 @@ public class ReadmeCommandTests
         Assert.Equal(243, items[0].GetProperty("class").GetInt32());
         Assert.Equal("features.18", items[0].GetProperty("layer").GetString());
         Assert.Equal(14.548, items[0].GetProperty("logit").GetDouble(), 2);
+    }
+
+    [Fact]
+    public void Gradcam_on_an_inner_layer_and_guided_backprop_from_the_cli()
+    {
+        var dir = CliRunner.TempDir();
+        var r = CliRunner.Run("explain", "--method", "gradcam,guidedbackprop", "--layer", "features.13", "--class", "243", "--out", dir, "--raw");
+        Assert.True(r.ExitCode == 0, r.Err);
+        var (raw, shape) = Npy.Read(Path.Combine(dir, "both_gradcam_243-bull-mastiff_raw.npy"));
+        Assert.Equal(new[] { 14, 14 }, shape);                         // features.13 is [N,96,14,14]
+        using var model = TestPaths.LoadDefault();
+        var want = model.Explain(model.LoadImage(TestPaths.SharedImage("both.png")),
+            new ExplainRequest { Methods = ["gradcam"], Layers = ["features.13"], Classes = ["243"] }).Explanations.Single().RawMap;
+        for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], raw[i], 5);
+        Assert.True(File.Exists(Path.Combine(dir, "both_guidedbackprop_243-bull-mastiff_gradient.png")), r.Out);
+        var (channels, cshape) = Npy.Read(Path.Combine(dir, "both_guidedbackprop_243-bull-mastiff_channels.npy"));
+        Assert.Equal(new[] { 3, 224, 224 }, cshape);
+        Assert.Contains(channels, v => v != 0);
     }
 
     private static int PeakRow(float[] map, int width) => Array.IndexOf(map, map.Max()) / width;
