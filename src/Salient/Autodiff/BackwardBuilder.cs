@@ -127,11 +127,25 @@ internal sealed class BackwardBuilder
             if (TypeOf(t) != DataType.Float)
                 throw new SalientException($"tensor '{t}' ({PathDescription}) is {TypeOf(t)}; the gradient engine differentiates float32 tensors only");
 
-        // Seed.
+        // Seed: a dense tensor of the score's shape, or one index per item made one-hot here.
         string seed = SeedPrefix + score;
         _taken.Add(seed);
-        AddBackwardInput(seed, InputSource.Seed, DataType.Float, DimsOf(score));
-        _contributions[score] = [seed];
+        if (_request.SeedIndices)
+        {
+            var dims = DimsOf(score);
+            if (dims.Length < 1) throw new SalientException($"score tensor '{score}' is a scalar; index seeds need a batch axis");
+            long perItem = Tensor.ElementCount(dims[1..]);
+            AddBackwardInput(seed, InputSource.Seed, DataType.Int64, [dims[0]]);
+            string oneHot = Emit("OneHot", [seed, IntConstant([perItem]), FloatConstant([2], [0f, 1f])], 1).Set("axis", -1L).Outputs[0];
+            SeedIndexTensor = seed;
+            DenseSeed = dims.Length == 2 ? oneHot : Emit("Reshape", [oneHot, IntConstant(dims)], 1).Outputs[0];
+            _contributions[score] = [DenseSeed];
+        }
+        else
+        {
+            AddBackwardInput(seed, InputSource.Seed, DataType.Float, DimsOf(score));
+            _contributions[score] = [seed];
+        }
 
         // Reverse sweep.
         var differentiated = new List<Node>();
@@ -165,12 +179,35 @@ internal sealed class BackwardBuilder
             gradOutputs[w] = name;
         }
 
+        PruneUnusedBackwardNodes();
+
         // Forward program.
         foreach (var t in wrt.Append(score).Concat(_request.AlsoFetch))
             if (t != _inputName && !_model.IsConstant(t)) AddForwardOutput(t);
         var forward = BuildForward();
         differentiated.Reverse();
         return new BuiltPrograms(forward, _bw, _forwardOutputs, _bwInputs, gradOutputs, differentiated, sw.Elapsed);
+    }
+
+    /// <summary>With index seeds: the int64 index input, and the one-hot seed built from it (the score's gradient).</summary>
+    public string? SeedIndexTensor { get; private set; }
+    public string? DenseSeed { get; private set; }
+
+    /// <summary>
+    /// Drops backward nodes (and constants) that no gradient output needs — e.g. the one-hot seed
+    /// when the score's rule gathered weight rows from the indices instead. Nodes are in emission
+    /// order, which is topological.
+    /// </summary>
+    private void PruneUnusedBackwardNodes()
+    {
+        var needed = new HashSet<string>(_bw.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        for (int i = _bw.Nodes.Count - 1; i >= 0; i--)
+        {
+            var n = _bw.Nodes[i];
+            if (n.Outputs.Any(needed.Contains)) foreach (var x in n.Inputs) { if (x != "") needed.Add(x); }
+            else _bw.Nodes.RemoveAt(i);
+        }
+        foreach (var k in _bw.Initializers.Keys.Where(k => !needed.Contains(k)).ToList()) _bw.Initializers.Remove(k);
     }
 
     private void CheckTensor(string t, string what)

@@ -98,6 +98,7 @@ public sealed class BackwardProgram
     /// <summary>Forward run, seed from the score's value, backward run; copies out only what was asked for.</summary>
     public GradientResult Run(InputValue input, Func<TensorValue, float[]> seed)
     {
+        if (Request.SeedIndices) throw new InvalidOperationException("this program takes seed indices: use Forward(input) and ForwardPass.Backward(long[])");
         using var pass = Forward(input);
         string score = Request.ScoreTensor;
         var scoreValue = pass.Value(score);
@@ -110,7 +111,7 @@ public sealed class BackwardProgram
 
     /// <summary>
     /// Runs the forward program only and keeps its outputs native: read the score (and AlsoFetch
-    /// tensors) from the returned pass, then run <see cref="ForwardPass.Backward"/> once per seed.
+    /// tensors) from the returned pass, then run <see cref="ForwardPass.Backward(float[])"/> once per seed.
     /// </summary>
     public ForwardPass Forward(InputValue input)
     {
@@ -138,18 +139,34 @@ public sealed class BackwardProgram
 
     internal Tensor? Constant(string name) => _constants.GetValueOrDefault(name);
 
-    /// <summary>The backward run shared by <see cref="ForwardPass.Backward"/>: forward values come from <paramref name="forwardValue"/>.</summary>
-    internal Dictionary<string, TensorValue> RunBackwardFrom(float[] seed, long[] scoreShape, OrtValue inputValue, Func<string, OrtValue> forwardValue)
+    /// <summary>The seed as an ORT value: dense floats of the score's shape, or (index seeds) one int64 index per item.</summary>
+    internal OrtValue SeedValue(float[]? dense, long[]? indices, long[] scoreShape)
     {
-        if (seed.LongLength != Tensor.ElementCount(scoreShape))
-            throw new SalientException($"the seed has {seed.Length} values but score tensor '{Request.ScoreTensor}' has {Tensor.ElementCount(scoreShape)} (shape {Shapes.Format(scoreShape)})");
-        using var seedValue = OrtValue.CreateTensorValueFromMemory(seed, scoreShape);
+        if (Request.SeedIndices)
+        {
+            if (indices is null) throw new InvalidOperationException("this program's request has SeedIndices: pass one score index per batch item");
+            long perItem = Tensor.ElementCount(scoreShape[1..]);
+            if (indices.LongLength != scoreShape[0])
+                throw new SalientException($"{indices.Length} seed indices given for a batch of {scoreShape[0]}");
+            foreach (var i in indices)
+                if (i < 0 || i >= perItem) throw new SalientException($"seed index {i} is outside 0..{perItem - 1} (score '{Request.ScoreTensor}', shape {Shapes.Format(scoreShape)})");
+            return OrtValue.CreateTensorValueFromMemory(indices, [scoreShape[0]]);
+        }
+        if (dense is null) throw new InvalidOperationException("this program takes a dense seed (its request has no SeedIndices)");
+        if (dense.LongLength != Tensor.ElementCount(scoreShape))
+            throw new SalientException($"the seed has {dense.Length} values but score tensor '{Request.ScoreTensor}' has {Tensor.ElementCount(scoreShape)} (shape {Shapes.Format(scoreShape)})");
+        return OrtValue.CreateTensorValueFromMemory(dense, scoreShape);
+    }
+
+    /// <summary>The backward run shared by <see cref="ForwardPass"/> and <see cref="RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, float[])"/>: forward values come from <paramref name="forwardValue"/>.</summary>
+    internal Dictionary<string, TensorValue> RunBackwardFrom(OrtValue seedValue, OrtValue? inputValue, Func<string, OrtValue> forwardValue)
+    {
         var values = new OrtValue[_backwardInputs.Length];
         for (int i = 0; i < values.Length; i++)
             values[i] = _backwardInputs[i].Source switch
             {
                 InputSource.Seed => seedValue,
-                InputSource.ModelInput => inputValue,
+                InputSource.ModelInput => inputValue ?? throw new InvalidOperationException("the backward program reads the model input"),
                 _ => forwardValue(_backwardInputs[i].Name),
             };
         using var runOptions = new RunOptions();
@@ -168,16 +185,16 @@ public sealed class BackwardProgram
     /// <summary>
     /// The forward tensors the backward program reads (activations, MaxPool indices…), excluding
     /// the model input and the seed. A caller that already has all of them, as floating-point
-    /// values, can skip the forward program with <see cref="RunBackward"/>.
+    /// values, can skip the forward program with <see cref="RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, float[])"/>.
     /// </summary>
     public IReadOnlyList<string> BackwardForwardInputs => _backwardForwardInputs ??=
         _backwardInputs.Where(b => b.Source is not (InputSource.Seed or InputSource.ModelInput)).Select(b => b.Name).ToList();
     private IReadOnlyList<string>? _backwardForwardInputs;
 
-    /// <summary>True when the backward program reads the model input itself (so <see cref="RunBackward"/> needs it).</summary>
+    /// <summary>True when the backward program reads the model input itself (so <see cref="RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, float[])"/> needs it).</summary>
     public bool BackwardReadsModelInput => _backwardInputs.Any(b => b.Source == InputSource.ModelInput);
 
-    /// <summary>True when <see cref="RunBackward"/> can run from float forward values (no integer inputs such as MaxPool indices).</summary>
+    /// <summary>True when <see cref="RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, float[])"/> can run from float forward values (no integer inputs such as MaxPool indices).</summary>
     public bool CanRunBackwardFromFloats => _canRunFromFloats ??= BackwardGraph.Inputs
         .Where(i => _backwardInputs.Any(b => b.Name == i.Name && b.Source is not (InputSource.Seed or InputSource.ModelInput)))
         .All(i => i.Type is DataType.Float or DataType.Undefined);
@@ -189,7 +206,14 @@ public sealed class BackwardProgram
     /// at a late layer — does not pay for a second forward pass. Several seeds (one per class slot) can
     /// reuse the same forward values.
     /// </summary>
-    public Dictionary<string, TensorValue> RunBackward(InputValue? input, IReadOnlyDictionary<string, TensorValue> forward, float[] seed)
+    public Dictionary<string, TensorValue> RunBackward(InputValue? input, IReadOnlyDictionary<string, TensorValue> forward, float[] seed) =>
+        RunBackwardManaged(input, forward, seed, null);
+
+    /// <summary><see cref="RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, float[])"/> for a request with <see cref="GradientRequest.SeedIndices"/>: one score index per batch item.</summary>
+    public Dictionary<string, TensorValue> RunBackward(InputValue? input, IReadOnlyDictionary<string, TensorValue> forward, long[] seedIndices) =>
+        RunBackwardManaged(input, forward, null, seedIndices);
+
+    private Dictionary<string, TensorValue> RunBackwardManaged(InputValue? input, IReadOnlyDictionary<string, TensorValue> forward, float[]? dense, long[]? indices)
     {
         if (!CanRunBackwardFromFloats)
             throw new InvalidOperationException("this backward program reads integer forward values; use Run");
@@ -198,6 +222,8 @@ public sealed class BackwardProgram
         var owned = new List<OrtValue>();
         try
         {
+            var seedValue = SeedValue(dense, indices, scoreValue.Shape);
+            owned.Add(seedValue);
             OrtValue? inputValue = null;
             if (BackwardReadsModelInput)
                 owned.Add(inputValue = CreateInput(input ?? throw new ArgumentNullException(nameof(input), "this backward program reads the model input")));
@@ -209,7 +235,7 @@ public sealed class BackwardProgram
                 owned.Add(v);
                 return v;
             }
-            return RunBackwardFrom(seed, scoreValue.Shape, inputValue!, FromManaged);
+            return RunBackwardFrom(seedValue, inputValue, FromManaged);
         }
         finally
         {

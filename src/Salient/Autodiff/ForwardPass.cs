@@ -47,11 +47,17 @@ public sealed class ForwardPass : IDisposable
     }
 
     /// <summary>d(Σ seed ⊙ S)/d(w) for every Wrt tensor w of the request.</summary>
-    public Dictionary<string, TensorValue> Backward(float[] seed)
+    public Dictionary<string, TensorValue> Backward(float[] seed) => Backward(seed, null);
+
+    /// <summary>For a request with <see cref="GradientRequest.SeedIndices"/>: d S[b, index_b] / d(w), one score index per batch item.</summary>
+    public Dictionary<string, TensorValue> Backward(long[] seedIndices) => Backward(null, seedIndices);
+
+    private Dictionary<string, TensorValue> Backward(float[]? dense, long[]? indices)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var score = Value(_program.Request.ScoreTensor);
-        return _program.RunBackwardFrom(seed, score.Shape, _inputValue, name => _values[_index[name]]);
+        using var seed = _program.SeedValue(dense, indices, score.Shape);
+        return _program.RunBackwardFrom(seed, _inputValue, name => _values[_index[name]]);
     }
 
     public void Dispose()

@@ -26,6 +26,13 @@ public sealed record GradientRequest
     public ReluRule Relu { get; init; } = ReluRule.Standard;
     /// <summary>Forward tensors to return as well.</summary>
     public IReadOnlyList<string> AlsoFetch { get; init; } = [];
+    /// <summary>
+    /// The seed is one score index per batch item — a one-hot row over the score's non-batch
+    /// elements, e.g. a class logit — given at run time as int64 indices (ForwardPass.Backward(long[]),
+    /// BackwardProgram.RunBackward(input, forward, long[])) instead of a dense seed. Where the score is a Gemm of weights, the backward then gathers
+    /// the classes' weight rows instead of multiplying a one-hot matrix by all of them.
+    /// </summary>
+    public bool SeedIndices { get; init; }
 
     /// <summary>True when both requests compute the same gradients (score, wrt set, ReLU rule); AlsoFetch may differ.</summary>
     public bool SameGradients(GradientRequest other) =>
@@ -33,7 +40,7 @@ public sealed record GradientRequest
         Wrt.Distinct().Order(StringComparer.Ordinal).SequenceEqual(other.Wrt.Distinct().Order(StringComparer.Ordinal));
 
     internal string CacheKey(long[] inputShape) =>
-        string.Join("\u0001", ScoreTensor, string.Join("\u0002", Wrt.Distinct().Order(StringComparer.Ordinal)), Relu,
+        string.Join("\u0001", ScoreTensor, string.Join("\u0002", Wrt.Distinct().Order(StringComparer.Ordinal)), Relu, SeedIndices,
             string.Join("\u0002", AlsoFetch.Distinct().Order(StringComparer.Ordinal)), string.Join(",", inputShape));
 }
 

@@ -45,6 +45,14 @@ internal sealed class RuleContext
     /// <summary>Gradient of output <paramref name="i"/>, zeros of its shape where none flows.</summary>
     public string OutGradOrZeros(int i) => OutGrad(i) ?? Zeros(OutDims(i));
 
+    /// <summary>
+    /// The int64 index input (one score index per batch item) when the gradient of output
+    /// <paramref name="i"/> is exactly the request's index seed — the node computes the score —
+    /// so a rule can gather rows instead of multiplying by the one-hot seed; null otherwise.
+    /// </summary>
+    public string? SeedIndicesFor(int i) =>
+        _b.SeedIndexTensor is { } idx && OutGrad(i) is { } g && g == _b.DenseSeed ? idx : null;
+
     /// <summary>The one gradient a single-output node receives.</summary>
     public string G => OutGrad(0) ?? throw Fail("internal: no gradient reaches output 0");
 

@@ -30,7 +30,7 @@ public abstract class GradientCam : WeightedCam
         if (!model.Input.DynamicBatch && ctx.Items.Count != model.Input.FixedBatch) return null;
         var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
         var shape = model.Input.ShapeFor(ctx.Items.Count, model.InputSize.Height, model.InputSize.Width);
-        var program = model.Gradients.Build(new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = relu }, shape);
+        var program = model.Gradients.Build(new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = relu, SeedIndices = true }, shape);
         if (!program.CanRunBackwardFromFloats) return null;
         long layerSize = Onnx.Tensor.ElementCount(layer.Shape);
         long needed = program.BackwardForwardInputs.Sum(t => ctx.Structure.Shapes.TryGetValue(t, out var s) ? s.Count : long.MaxValue / 64);
@@ -60,7 +60,7 @@ public abstract class GradientCam : WeightedCam
     private List<CamTerms> ComputeFromForward(MethodContext ctx, Models.LayerInfo layer, BackwardProgram program)
     {
         var model = ctx.Model;
-        int n = ctx.Items.Count, classes = ctx.Structure.ClassCount;
+        int n = ctx.Items.Count;
         var input = program.BackwardReadsModelInput ? model.Pack(ctx.Items) : null;
         var forward = new Dictionary<string, Runtime.TensorValue>(StringComparer.Ordinal);
         var needed = program.BackwardForwardInputs.Append(ctx.Structure.LogitsName).Append(layer.Name).Distinct().ToList();
@@ -71,9 +71,10 @@ public abstract class GradientCam : WeightedCam
         int slots = ctx.Classes.Max(c => c.Length);
         for (int j = 0; j < slots; j++)
         {
-            var seed = new float[n * classes];
+            // One class index per item (items with fewer classes repeat class 0; their row is not used).
+            var seed = new long[n];
             for (int i = 0; i < n; i++)
-                if (j < ctx.Classes[i].Length) seed[i * classes + ctx.Classes[i][j]] = 1f;
+                if (j < ctx.Classes[i].Length) seed[i] = ctx.Classes[i][j];
             var grad = program.RunBackward(input, forward, seed)[layer.Name];
             for (int i = 0; i < n; i++)
             {

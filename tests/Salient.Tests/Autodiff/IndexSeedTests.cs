@@ -1,0 +1,87 @@
+using Salient.Autodiff;
+using Salient.Onnx;
+using Salient.Runtime;
+using Xunit;
+
+namespace Salient.Tests.Autodiff;
+
+/// <summary>
+/// Index seeds (one score index per batch item): gradients equal those of the dense one-hot seed;
+/// a Gemm head becomes a Gather of weight rows (no Gemm, no one-hot left in the backward graph);
+/// other score producers get the one-hot built in the graph.
+/// </summary>
+public class IndexSeedTests
+{
+    private static readonly long[] Shape = [3, 2, 3, 3];
+
+    /// <summary>x → Relu → Flatten → Gemm(W, transB, alpha) (+ bias) = y [N, 4].</summary>
+    private static Graph GemmHead(long transB, float alpha)
+    {
+        var t = new TinyGraph(13, Shape);
+        var rng = new Random(3);
+        string flat = t.Node("Flatten", [t.Op("Relu", "x")]).Set("axis", 1L).Outputs[0];
+        string w = transB == 1 ? t.Random([4, 18], rng) : t.Random([18, 4], rng);
+        var gemm = t.Node("Gemm", [flat, w, t.Random([4], rng)], "y").Set("transB", transB).Set("alpha", alpha);
+        return t.Done(gemm.Outputs[0]);
+    }
+
+    private static (float[] Dense, float[] Indexed, BackwardProgram Program) Both(Graph g, long[] classes, int perItem)
+    {
+        var spec = new TinyGraph(13, Shape).Spec();
+        using var engine = new GradientEngine(g, spec, GradCheck.Options);
+        var x = GradCheck.AwayFrom(new Random(5), (int)Tensor.ElementCount(Shape), -2, 2, 0.05f, 0f);
+        var input = new InputValue("x", Shape, x);
+        var dense = engine.Run(input, new GradientRequest { ScoreTensor = "y", Wrt = ["x"] },
+            _ => Seeds.ClassLogit(classes.Select(c => (int)c).ToArray(), perItem)).Gradients["x"].Data;
+        var program = engine.Build(new GradientRequest { ScoreTensor = "y", Wrt = ["x"], SeedIndices = true }, Shape);
+        using var pass = program.Forward(input);
+        var indexed = pass.Backward(classes)["x"].Data;
+        return (dense, indexed, program);
+    }
+
+    [Theory]
+    [InlineData(1L, 1f)]
+    [InlineData(0L, 1f)]
+    [InlineData(1L, 0.5f)]
+    [InlineData(0L, -2f)]
+    public void Gemm_head_gathers_weight_rows_and_equals_the_dense_seed(long transB, float alpha)
+    {
+        var (dense, indexed, program) = Both(GemmHead(transB, alpha), [2, 0, 3], 4);
+        Assert.Equal(dense.Length, indexed.Length);
+        for (int i = 0; i < dense.Length; i++) Assert.Equal(dense[i], indexed[i], 6);
+        Assert.Contains(dense, v => v != 0);
+        var ops = program.BackwardGraph.Nodes.Select(n => n.OpType).ToList();
+        Assert.Contains("Gather", ops);
+        Assert.DoesNotContain("Gemm", ops);
+        Assert.DoesNotContain("OneHot", ops);
+    }
+
+    [Fact]
+    public void Other_score_producers_get_the_one_hot_in_the_graph()
+    {
+        // y = Sigmoid(x) viewed as [N, 18]: the seed index picks one of 18 elements per item.
+        var t = new TinyGraph(13, Shape);
+        string flat = t.Node("Flatten", [t.Op("Sigmoid", "x")]).Set("axis", 1L).Outputs[0];
+        var g = t.Done(flat);
+        var (dense, indexed, program) = Both(g, [17, 0, 9], 18);
+        for (int i = 0; i < dense.Length; i++) Assert.Equal(dense[i], indexed[i], 6);
+        Assert.Contains("OneHot", program.BackwardGraph.Nodes.Select(n => n.OpType));
+        Assert.Equal(3, dense.Count(v => v != 0));
+    }
+
+    [Fact]
+    public void Bad_indices_and_the_wrong_seed_kind_give_clear_errors()
+    {
+        var g = GemmHead(1, 1f);
+        var spec = new TinyGraph(13, Shape).Spec();
+        using var engine = new GradientEngine(g, spec, GradCheck.Options);
+        var input = new InputValue("x", Shape, new float[Tensor.ElementCount(Shape)]);
+        var program = engine.Build(new GradientRequest { ScoreTensor = "y", Wrt = ["x"], SeedIndices = true }, Shape);
+        using var pass = program.Forward(input);
+        Assert.Contains("outside 0..3", Assert.Throws<SalientException>(() => pass.Backward([0L, 4L, 1L])).Message);
+        Assert.Contains("outside 0..3", Assert.Throws<SalientException>(() => pass.Backward([0L, -1L, 1L])).Message);
+        Assert.Contains("2 seed indices given for a batch of 3", Assert.Throws<SalientException>(() => pass.Backward([0L, 1L])).Message);
+        Assert.Throws<InvalidOperationException>(() => pass.Backward(new float[12]));
+        Assert.Throws<InvalidOperationException>(() => program.Run(input, _ => new float[12]));
+    }
+}
