@@ -34,9 +34,9 @@ public sealed record GradientRequest
     /// </summary>
     public bool SeedIndices { get; init; }
 
-    /// <summary>True when both requests compute the same gradients (score, wrt set, ReLU rule); AlsoFetch may differ.</summary>
+    /// <summary>True when both requests compute the same gradients from the same kind of seed (score, wrt set, ReLU rule, SeedIndices); AlsoFetch may differ.</summary>
     public bool SameGradients(GradientRequest other) =>
-        ScoreTensor == other.ScoreTensor && Relu == other.Relu &&
+        ScoreTensor == other.ScoreTensor && Relu == other.Relu && SeedIndices == other.SeedIndices &&
         Wrt.Distinct().Order(StringComparer.Ordinal).SequenceEqual(other.Wrt.Distinct().Order(StringComparer.Ordinal));
 
     internal string CacheKey(long[] inputShape) =>

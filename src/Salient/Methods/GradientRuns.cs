@@ -11,8 +11,8 @@ public sealed record GradientRow(float[] Input, int ClassIndex);
 public sealed record GradientRowResult(IReadOnlyDictionary<string, float[]> Gradients, IReadOnlyDictionary<string, float[]> Forward, float Logit);
 
 /// <summary>
-/// Runs rows through the gradient engine in batches: the seed is one-hot on the pre-softmax logits
-/// per row, so several classes and many noisy/interpolated inputs go through one ORT call per batch.
+/// Runs rows through the gradient engine in batches: the seed is one class index per row on the
+/// pre-softmax logits (an index seed), so several classes and many noisy/interpolated inputs go through one ORT call per batch.
 /// </summary>
 public static class GradientRuns
 {
@@ -24,7 +24,7 @@ public static class GradientRuns
         var logits = ctx.Structure.LogitsName;
         int classes = ctx.Structure.ClassCount;
         int batch = model.Input.DynamicBatch ? Math.Max(1, BatchSize(ctx)) : model.Input.FixedBatch;
-        var request = new GradientRequest { ScoreTensor = logits, Wrt = wrt, Relu = relu, AlsoFetch = alsoFetch ?? [] };
+        var request = new GradientRequest { ScoreTensor = logits, Wrt = wrt, Relu = relu, AlsoFetch = alsoFetch ?? [], SeedIndices = true };
         var results = new List<GradientRowResult>(rows.Count);
         int per = rows[0].Input.Length;
         for (int start = 0; start < rows.Count; start += batch)
@@ -32,19 +32,21 @@ public static class GradientRuns
             int n = Math.Min(batch, rows.Count - start);
             if (!model.Input.DynamicBatch && n != batch) n = batch; // fixed batch: rows.Count is a multiple (batch is 1 in practice)
             var data = new float[per * n];
-            var cls = new int[n];
+            var cls = new long[n];
             for (int i = 0; i < n; i++)
             {
                 rows[start + i].Input.CopyTo(data, i * per);
                 cls[i] = rows[start + i].ClassIndex;
             }
             var input = new InputValue(model.Input.Name, model.Input.ShapeFor(n, model.InputSize.Height, model.InputSize.Width), data);
-            var r = model.Gradients.Run(input, request, score => Seeds.ClassLogit(cls, classes));
+            using var pass = model.Gradients.Build(request, input.Shape).Forward(input);
+            var grads = pass.Backward(cls);
+            var forward = wrt.Concat(request.AlsoFetch).Append(logits).Distinct().ToDictionary(t => t, pass.Value);
             for (int i = 0; i < n; i++)
             {
-                var g = wrt.ToDictionary(w => w, w => Slice(r.Gradients[w], i, n));
-                var f = r.Forward.Keys.ToDictionary(k => k, k => Slice(r.Forward[k], i, n));
-                results.Add(new GradientRowResult(g, f, r.Forward[logits].Data[i * classes + cls[i]]));
+                var g = wrt.ToDictionary(w => w, w => Slice(grads[w], i, n));
+                var f = forward.Keys.ToDictionary(k => k, k => Slice(forward[k], i, n));
+                results.Add(new GradientRowResult(g, f, forward[logits].Data[i * classes + cls[i]]));
             }
         }
         return results;

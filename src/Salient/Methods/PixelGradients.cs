@@ -40,7 +40,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
         DirectRelu(ctx) is { } relu ? InputGradientRequest(ctx, relu) : null;
 
     private static GradientRequest InputGradientRequest(MethodContext ctx, ReluRule relu) =>
-        new() { ScoreTensor = ctx.Structure.LogitsName, Wrt = [ctx.Model.Input.Name], Relu = relu };
+        new() { ScoreTensor = ctx.Structure.LogitsName, Wrt = [ctx.Model.Input.Name], Relu = relu, SeedIndices = true };
 
     /// <summary>
     /// Input gradients of every (item, class) of the context, as C×H×W: from the pipeline's forward
@@ -53,14 +53,15 @@ public abstract class PixelGradientMethod : IExplanationMethod
         if (ctx.Pass is not { } pass || !pass.Program.Request.SameGradients(request))
             return InputGradients(ctx, Rows(ctx), relu);
         string input = ctx.Model.Input.Name;
-        int n = ctx.Items.Count, classes = ctx.Structure.ClassCount;
+        int n = ctx.Items.Count;
         var byPair = new Dictionary<(int, int), float[]>();
         int slots = ctx.Classes.Max(c => c.Length);
         for (int j = 0; j < slots; j++)
         {
-            var seed = new float[n * classes];
+            // One class index per item (items with fewer classes repeat class 0; their row is not used).
+            var seed = new long[n];
             for (int i = 0; i < n; i++)
-                if (j < ctx.Classes[i].Length) seed[i * classes + ctx.Classes[i][j]] = 1f;
+                if (j < ctx.Classes[i].Length) seed[i] = ctx.Classes[i][j];
             var grad = pass.Backward(seed)[input].Data;
             int per = grad.Length / n;
             for (int i = 0; i < n; i++)
