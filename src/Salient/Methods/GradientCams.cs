@@ -87,6 +87,7 @@ public abstract class GradientCam : WeightedCam
         return GradientRuns.ItemClassPairs(ctx).Select(p => terms[(p.Item, p.Class)]).ToList();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected static float[] SpatialMean(Activation g)
     {
         var w = new float[g.C];

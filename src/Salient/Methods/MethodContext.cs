@@ -78,6 +78,7 @@ public sealed record Activation(float[] Data, int C, int H, int W)
 {
     public int Plane => H * W;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static Activation FromTensor(TensorValue t, int item, TensorLayout layout)
     {
         if (t.Shape.Length != 4) throw new SalientException($"layer '{t.Name}' has shape [{string.Join(",", t.Shape)}]; CAM methods need a 4-D spatial layer");

@@ -92,6 +92,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
     }
 
     /// <summary>max_c |g_c| per pixel (the saliency map of Simonyan et al.).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static float[] MaxAbsOverChannels(float[] chw, int c, int plane)
     {
         var m = new float[plane];
@@ -100,6 +101,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
     }
 
     /// <summary>Σ_c |v_c| per pixel.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static float[] SumAbsOverChannels(float[] chw, int c, int plane)
     {
         var m = new float[plane];

@@ -8,6 +8,7 @@ namespace Salient.Methods;
 public sealed record CamTerms(int Item, int ClassIndex, Activation A, float[]? ChannelWeights, float[]? ElementWeights = null)
 {
     /// <summary>The weighted activations w_k·A_k as C×H×W.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public float[] Weighted()
     {
         var r = new float[A.Data.Length];
@@ -22,6 +23,7 @@ public sealed record CamTerms(int Item, int ClassIndex, Activation A, float[]? C
     }
 
     /// <summary>Σ_k w_k·A_k per position.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public float[] ChannelSum()
     {
         int plane = A.Plane;

@@ -10,6 +10,7 @@ public static class MapOps
     /// sampling as cv2.resize INTER_LINEAR and torch interpolate(mode='bilinear', align_corners=False).
     /// Output pixel x samples source coordinate (x + 0.5)·srcW/dstW − 0.5. No antialiasing.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static float[] ResizeBilinear(float[] src, int srcH, int srcW, int dstH, int dstW)
     {
         ArgumentNullException.ThrowIfNull(src);
@@ -59,6 +60,7 @@ public static class MapOps
     /// Rescales to [0, 1] by (v − min) / (max − min). A constant map (or one without finite values) gives
     /// all zeros; NaN values become 0 and never propagate.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static float[] NormalizeMinMax(float[] map)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -82,6 +84,7 @@ public static class MapOps
     }
 
     /// <summary>Divides by the maximum when it is positive (otherwise returns an unchanged copy); NaN becomes 0.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static float[] NormalizeByMax(float[] map)
     {
         ArgumentNullException.ThrowIfNull(map);
