@@ -132,13 +132,17 @@ internal sealed class BackwardBuilder
         _taken.Add(seed);
         if (_request.SeedIndices)
         {
+            // Items are counted by the model input's batch axis: the score may have lost its own
+            // (logits squeezed to [K] at batch 1) or carry trailing axes ([N, K, 1, 1]).
             var dims = DimsOf(score);
-            if (dims.Length < 1) throw new SalientException($"score tensor '{score}' is a scalar; index seeds need a batch axis");
-            long perItem = Tensor.ElementCount(dims[1..]);
-            AddBackwardInput(seed, InputSource.Seed, DataType.Int64, [dims[0]]);
+            long batch = DimsOf(_inputName)[0], total = Tensor.ElementCount(dims);
+            if (batch <= 0 || total % batch != 0)
+                throw new SalientException($"score tensor '{score}' (shape {Shapes.Format(dims)}) does not split into the batch's {batch} items; use a dense seed");
+            long perItem = total / batch;
+            AddBackwardInput(seed, InputSource.Seed, DataType.Int64, [batch]);
             string oneHot = Emit("OneHot", [seed, IntConstant([perItem]), FloatConstant([2], [0f, 1f])], 1).Set("axis", -1L).Outputs[0];
             SeedIndexTensor = seed;
-            DenseSeed = dims.Length == 2 ? oneHot : Emit("Reshape", [oneHot, IntConstant(dims)], 1).Outputs[0];
+            DenseSeed = Shapes.Equal(dims, [batch, perItem]) ? oneHot : Emit("Reshape", [oneHot, IntConstant(dims)], 1).Outputs[0];
             _contributions[score] = [DenseSeed];
         }
         else

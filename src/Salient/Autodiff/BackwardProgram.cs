@@ -115,6 +115,7 @@ public sealed class BackwardProgram
     /// </summary>
     public ForwardPass Forward(InputValue input)
     {
+        ThrowIfReleased();
         if (!Shapes.Equal(input.Shape, InputShape))
             throw new SalientException($"this program was built for input shape {Shapes.Format(InputShape)}, not {Shapes.Format(input.Shape)}");
         if (input.Data.LongLength != Tensor.ElementCount(input.Shape))
@@ -145,12 +146,12 @@ public sealed class BackwardProgram
         if (Request.SeedIndices)
         {
             if (indices is null) throw new InvalidOperationException("this program's request has SeedIndices: pass one score index per batch item");
-            long perItem = Tensor.ElementCount(scoreShape[1..]);
-            if (indices.LongLength != scoreShape[0])
-                throw new SalientException($"{indices.Length} seed indices given for a batch of {scoreShape[0]}");
+            long batch = InputShape[0], perItem = Tensor.ElementCount(scoreShape) / batch;
+            if (indices.LongLength != batch)
+                throw new SalientException($"{indices.Length} seed indices given for a batch of {batch}");
             foreach (var i in indices)
                 if (i < 0 || i >= perItem) throw new SalientException($"seed index {i} is outside 0..{perItem - 1} (score '{Request.ScoreTensor}', shape {Shapes.Format(scoreShape)})");
-            return OrtValue.CreateTensorValueFromMemory(indices, [scoreShape[0]]);
+            return OrtValue.CreateTensorValueFromMemory(indices, [batch]);
         }
         if (dense is null) throw new InvalidOperationException("this program takes a dense seed (its request has no SeedIndices)");
         if (dense.LongLength != Tensor.ElementCount(scoreShape))
@@ -161,6 +162,7 @@ public sealed class BackwardProgram
     /// <summary>The backward run shared by <see cref="ForwardPass"/> and <see cref="RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, float[])"/>: forward values come from <paramref name="forwardValue"/>.</summary>
     internal Dictionary<string, TensorValue> RunBackwardFrom(OrtValue seedValue, OrtValue? inputValue, Func<string, OrtValue> forwardValue)
     {
+        ThrowIfReleased();
         var values = new OrtValue[_backwardInputs.Length];
         for (int i = 0; i < values.Length; i++)
             values[i] = _backwardInputs[i].Source switch
@@ -247,5 +249,17 @@ public sealed class BackwardProgram
 
     private static TensorValue Copy(string name, OrtValue v) => GraphSession.ReadTensor(name, v);
 
-    internal void Release() => _backward.Dispose();
+    /// <summary>Called by the engine's Dispose: later runs (e.g. a <see cref="ForwardPass"/> kept past it) throw instead of touching freed sessions.</summary>
+    internal void Release()
+    {
+        _released = true;
+        _backward.Dispose();
+    }
+
+    private volatile bool _released;
+
+    private void ThrowIfReleased()
+    {
+        if (_released) throw new ObjectDisposedException(nameof(BackwardProgram), "the gradient engine (or its model) that built this program was disposed");
+    }
 }

@@ -25,15 +25,16 @@ public class IndexSeedTests
         return t.Done(gemm.Outputs[0]);
     }
 
-    private static (float[] Dense, float[] Indexed, BackwardProgram Program) Both(Graph g, long[] classes, int perItem)
+    private static (float[] Dense, float[] Indexed, BackwardProgram Program) Both(Graph g, long[] classes, int perItem, long[]? shape = null)
     {
-        var spec = new TinyGraph(13, Shape).Spec();
+        shape ??= Shape;
+        var spec = new TinyGraph(13, shape).Spec();
         using var engine = new GradientEngine(g, spec, GradCheck.Options);
-        var x = GradCheck.AwayFrom(new Random(5), (int)Tensor.ElementCount(Shape), -2, 2, 0.05f, 0f);
-        var input = new InputValue("x", Shape, x);
+        var x = GradCheck.AwayFrom(new Random(5), (int)Tensor.ElementCount(shape), -2, 2, 0.05f, 0f);
+        var input = new InputValue("x", shape, x);
         var dense = engine.Run(input, new GradientRequest { ScoreTensor = "y", Wrt = ["x"] },
             _ => Seeds.ClassLogit(classes.Select(c => (int)c).ToArray(), perItem)).Gradients["x"].Data;
-        var program = engine.Build(new GradientRequest { ScoreTensor = "y", Wrt = ["x"], SeedIndices = true }, Shape);
+        var program = engine.Build(new GradientRequest { ScoreTensor = "y", Wrt = ["x"], SeedIndices = true }, shape);
         using var pass = program.Forward(input);
         var indexed = pass.Backward(classes)["x"].Data;
         return (dense, indexed, program);
@@ -67,6 +68,38 @@ public class IndexSeedTests
         for (int i = 0; i < dense.Length; i++) Assert.Equal(dense[i], indexed[i], 6);
         Assert.Contains("OneHot", program.BackwardGraph.Nodes.Select(n => n.OpType));
         Assert.Equal(3, dense.Count(v => v != 0));
+    }
+
+    [Fact]
+    public void Scores_without_a_batch_axis_or_with_trailing_axes_count_items_by_the_input_batch()
+    {
+        // Logits squeezed to [4] at batch 1 (Squeeze without axes, as some exporters write it).
+        long[] one = [1, 2, 3, 3];
+        var t = new TinyGraph(13, one);
+        string flat = t.Node("Flatten", [t.Op("Relu", "x")]).Set("axis", 1L).Outputs[0];
+        string fc = t.Node("Gemm", [flat, t.Random([4, 18], new Random(3))]).Set("transB", 1L).Outputs[0];
+        var (dense, indexed, _) = Both(t.Done(t.Op("Squeeze", fc)), [2], 4, one);
+        Assert.Equal(dense, indexed);
+        Assert.Contains(dense, v => v != 0);
+        // A rank-4 score [3, 2, 3, 3]: 18 scores per item.
+        var u = new TinyGraph(13, Shape);
+        var (dense4, indexed4, _) = Both(u.Done(u.Op("Sigmoid", "x")), [17, 0, 9], 18);
+        Assert.Equal(dense4, indexed4);
+        Assert.Equal(3, dense4.Count(v => v != 0));
+    }
+
+    [Fact]
+    public void A_pass_kept_past_the_engine_throws_instead_of_touching_freed_sessions()
+    {
+        var engine = new GradientEngine(GemmHead(1, 1f), new TinyGraph(13, Shape).Spec(), GradCheck.Options);
+        var input = new InputValue("x", Shape, new float[Tensor.ElementCount(Shape)]);
+        var program = engine.Build(new GradientRequest { ScoreTensor = "y", Wrt = ["x"], SeedIndices = true }, Shape);
+        var pass = program.Forward(input);
+        Assert.Equal(3, pass.Backward([0L, 1L, 2L])["x"].Shape[0]);
+        engine.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => pass.Backward([0L, 1L, 2L]));
+        Assert.Throws<ObjectDisposedException>(() => program.Forward(input));
+        pass.Dispose();
     }
 
     [Fact]
