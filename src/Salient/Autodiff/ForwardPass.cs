@@ -33,7 +33,10 @@ public sealed class ForwardPass : IDisposable
     public BackwardProgram Program => _program;
     public InputValue Input => _input;
 
-    /// <summary>The forward value of the score, a Wrt tensor, an AlsoFetch tensor or the model input (copied once, then cached).</summary>
+    /// <summary>
+    /// The forward value of the score, a Wrt tensor, an AlsoFetch tensor or the model input (copied
+    /// once, then cached; the model input is the caller's own array). Read-only.
+    /// </summary>
     public TensorValue Value(string tensor)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

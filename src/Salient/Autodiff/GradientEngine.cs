@@ -28,7 +28,10 @@ public sealed class GradientEngine : IDisposable
         _graph = graph;
         _input = input;
         _options = options;
+        _linearBatch = new Lazy<bool>(() => GraphFacts.BatchArithmeticIsLinear(graph, input.Name));
     }
+
+    private readonly Lazy<bool> _linearBatch;
 
     public GradientEngine(SalientModel model) : this(model.Graph, model.Input, model.Runtime) { }
 
@@ -76,12 +79,15 @@ public sealed class GradientEngine : IDisposable
     /// </summary>
     private GraphFacts Facts(long[] shape, ref TimeSpan probeTime)
     {
-        if (_input.DynamicBatch && shape[0] > 2)
+        if (_input.DynamicBatch && shape[0] > 2 && _linearBatch.Value)
         {
             string key = string.Join(",", shape);
             if (_facts.TryGetValue(key, out var known)) return known.Value;
             long[] At(long n) { var s = (long[])shape.Clone(); s[0] = n; return s; }
-            var extrapolated = GraphFacts.Extrapolate(Probed(At(1), ref probeTime), Probed(At(2), ref probeTime), shape[0]);
+            GraphFacts? extrapolated;
+            try { extrapolated = GraphFacts.Extrapolate(Probed(At(1), ref probeTime), Probed(At(2), ref probeTime), shape[0]); }
+            catch (SalientException) { extrapolated = null; }   // a model that cannot run at batch 1 or 2: probe at N
+            catch (OverflowException) { extrapolated = null; }
             if (extrapolated is not null) return _facts.GetOrAdd(key, new Lazy<GraphFacts>(extrapolated)).Value;
         }
         return Probed(shape, ref probeTime);
@@ -95,7 +101,13 @@ public sealed class GradientEngine : IDisposable
             fresh = true;
             return GraphFacts.Probe(_graph, _input.Name, _input.Type, shape, _options);
         }));
-        var facts = lazy.Value;
+        GraphFacts facts;
+        try { facts = lazy.Value; }
+        catch
+        {
+            _facts.TryRemove(new KeyValuePair<string, Lazy<GraphFacts>>(string.Join(",", shape), lazy));   // a failure is not cached
+            throw;
+        }
         if (fresh) probeTime += facts.ProbeTime;
         return facts;
     }

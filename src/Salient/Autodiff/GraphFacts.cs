@@ -83,7 +83,7 @@ internal sealed class GraphFacts
     /// or whose own shape depends on the batch, are data, not shape arithmetic: they are dropped
     /// (rules then treat them as not constant). Returns null when the two probes disagree in a way a
     /// linear batch axis cannot explain (different ranks or types, a dimension that would be ≤ 0);
-    /// the caller then probes at the real batch.
+    /// the caller then probes at the real batch. Only valid when <see cref="BatchArithmeticIsLinear"/>.
     /// </summary>
     public static GraphFacts? Extrapolate(GraphFacts one, GraphFacts two, long batch)
     {
@@ -111,6 +111,53 @@ internal sealed class GraphFacts
                 small[name] = new Tensor(name, v1.Type, v1.Dims, c.Select((x, i) => checked((int)(x + (d[i] - x) * (batch - 1)))).ToArray());
         }
         return new GraphFacts(shapes, small, one.ProbeTime + two.ProbeTime);
+    }
+
+    // Ops through which shape values stay linear in the batch size N (Mul: by a batch-independent factor only).
+    private static readonly HashSet<string> LinearValueOps =
+        ["Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Identity", "Cast", "Add", "Sub", "Neg", "Mul", "Reshape", "Flatten"];
+    // Ops that read shape values as parameters (sizes, starts, pads…) of a data result: position of the first parameter input.
+    private static readonly Dictionary<string, int> ShapeParameterOps = new()
+    {
+        ["Reshape"] = 1, ["Expand"] = 1, ["Tile"] = 1, ["Pad"] = 1, ["Slice"] = 1, ["Resize"] = 1, ["Upsample"] = 1,
+        ["ConstantOfShape"] = 0, ["Range"] = 0,
+    };
+
+    /// <summary>
+    /// True when every value the graph computes from the batch size (Shape/Size of batch-dependent
+    /// tensors, and what follows) goes only through ops that keep it linear in N — the condition
+    /// under which <see cref="Extrapolate"/> is exact. Min/Max/Div/Mod/comparisons/Where on such a
+    /// value (e.g. a Slice end of Min(N, 2)) make it false, and the engine probes at the real batch.
+    /// </summary>
+    public static bool BatchArithmeticIsLinear(Graph graph, string inputName)
+    {
+        var data = new HashSet<string>(StringComparer.Ordinal) { inputName };
+        var values = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+        {
+            bool dataIn = n.Inputs.Any(data.Contains);
+            var valueInputs = Enumerable.Range(0, n.Inputs.Count).Where(i => values.Contains(n.Inputs[i])).ToList();
+            if (n.OpType is "Shape" or "Size")
+            {
+                if (dataIn) foreach (var o in n.Outputs) values.Add(o);
+                continue;
+            }
+            if (valueInputs.Count > 0)
+            {
+                bool asParameters = ShapeParameterOps.TryGetValue(n.OpType, out int first) && valueInputs.All(i => i >= first)
+                    && (first == 0 || !values.Contains(n.Inputs[0]));
+                if (asParameters)
+                {
+                    foreach (var o in n.Outputs) data.Add(o);
+                    continue;
+                }
+                if (!LinearValueOps.Contains(n.OpType) || (n.OpType == "Mul" && valueInputs.Count > 1)) return false;
+                foreach (var o in n.Outputs) (dataIn ? data : values).Add(o);
+                continue;
+            }
+            if (dataIn) foreach (var o in n.Outputs) data.Add(o);
+        }
+        return true;
     }
 
     private static bool SameValues(Array a, Array b)

@@ -94,14 +94,17 @@ public static class Explainer
         IReadOnlyList<PreparedInput> items, List<string> wanted, ExplainRequest request)
     {
         if (!model.Input.DynamicBatch && items.Count != model.Input.FixedBatch) return null;
-        var probe = new MethodContext(model, structure, null, items, items.Select(_ => Array.Empty<int>()).ToList(), request.Parameters, new());
+        var probe = new MethodContext(model, structure, null, items, items.Select(_ => Array.Empty<int>()).ToList(), request.Parameters, new())
+        { RequestedLayers = request.Layers };
+        // Beyond the gradient batch size the methods run in chunks; one pass over all items would hold every activation at once.
+        if (items.Count > GradientRuns.BatchSize(probe)) return null;
         var shared = methods.Where(m => !m.UsesLayer).Select(m => m.SharedForwardRequest(probe)).FirstOrDefault(r => r is not null);
         if (shared is null) return null;
         Autodiff.BackwardProgram program;
         try
         {
             var shape = model.Input.ShapeFor(items.Count, model.InputSize.Height, model.InputSize.Width);
-            program = model.Gradients.Build(shared with { AlsoFetch = wanted }, shape);
+            program = model.Gradients.Build(shared with { AlsoFetch = [.. wanted.Union(shared.AlsoFetch)] }, shape);
         }
         catch (SalientException) { return null; }
         return program.Forward(model.Pack(items));

@@ -85,7 +85,7 @@ public sealed record Activation(float[] Data, int C, int H, int W)
         if (layout == TensorLayout.Nchw)
         {
             int c = (int)t.Shape[1], h = (int)t.Shape[2], w = (int)t.Shape[3];
-            if (t.Shape[0] == 1 && t.Data.Length == c * h * w) return new Activation(t.Data, c, h, w);   // one item: share, no copy
+            if (item == 0 && t.Shape[0] == 1 && t.Data.Length == c * h * w) return new Activation(t.Data, c, h, w);   // one item: share, no copy
             var d = new float[c * h * w];
             Array.Copy(t.Data, (long)item * d.Length, d, 0, d.Length);
             return new Activation(d, c, h, w);

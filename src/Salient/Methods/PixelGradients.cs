@@ -36,7 +36,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
     /// <summary>The ReLU rule when the method's gradients are of the unmodified inputs (they can share the pipeline's forward pass); null for methods that perturb the inputs.</summary>
     protected virtual ReluRule? DirectRelu(MethodContext ctx) => null;
 
-    public GradientRequest? SharedForwardRequest(MethodContext ctx) =>
+    public virtual GradientRequest? SharedForwardRequest(MethodContext ctx) =>
         DirectRelu(ctx) is { } relu ? InputGradientRequest(ctx, relu) : null;
 
     private static GradientRequest InputGradientRequest(MethodContext ctx, ReluRule relu) =>
@@ -171,13 +171,19 @@ public sealed class GuidedGradCam : PixelGradientMethod
     public override string Name => "guided-gradcam";
     public override string Summary => "guided Grad-CAM: guided backprop ⊙ upsampled Grad-CAM (class-discriminative, high resolution)";
     protected override ReluRule? DirectRelu(MethodContext ctx) => ReluRule.Guided;
+
+    /// <summary>The guided input gradient, with the Grad-CAM layers fetched by the same forward pass.</summary>
+    public override GradientRequest? SharedForwardRequest(MethodContext ctx) =>
+        base.SharedForwardRequest(ctx) is { } r ? r with { AlsoFetch = [.. r.AlsoFetch, .. Layers(ctx).Select(l => l.Name)] } : null;
+
+    private static List<Models.LayerInfo> Layers(MethodContext ctx) =>
+        Explainer.ResolveLayers(ctx.Structure, ctx.RequestedLayers.Select(l => l == "auto" ? ctx.Model.DefaultLayerName : l).ToList());
     public override bool ImageValued => true;
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var structure = ctx.Structure;
-        var layerNames = ctx.RequestedLayers.Select(l => l == "auto" ? ctx.Model.DefaultLayerName : l).ToList();
-        var layers = Explainer.ResolveLayers(structure, layerNames);
+        var layers = Layers(ctx);
         var gradcam = new GradCam();
         int h = H(ctx), w = W(ctx), c = C(ctx);
         // Grad-CAM per (item, class), averaged over layers after normalization, on the input grid.
@@ -185,7 +191,12 @@ public sealed class GuidedGradCam : PixelGradientMethod
         var cams = pairs.Select(_ => new float[h * w]).ToList();
         foreach (var layer in layers)
         {
-            var lctx = new MethodContext(ctx.Model, structure, layer, ctx.Items, ctx.Classes, ctx.Parameters, new());
+            // The pipeline's forward pass (when it ran guided backprop's program) already holds the logits and the layer.
+            var forward = new Dictionary<string, Runtime.TensorValue>(StringComparer.Ordinal);
+            if (ctx.Pass is { } pass)
+                foreach (var t in new[] { structure.LogitsName, layer.Name })
+                    if (pass.Program.ForwardOutputs.Contains(t)) forward[t] = pass.Value(t);
+            var lctx = new MethodContext(ctx.Model, structure, layer, ctx.Items, ctx.Classes, ctx.Parameters, forward);
             var maps = gradcam.Compute(lctx);
             for (int i = 0; i < maps.Count; i++)
             {

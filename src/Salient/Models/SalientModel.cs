@@ -141,7 +141,10 @@ public sealed class SalientModel : IDisposable
     public PreparedInput Prepare(RgbImage image) =>
         Preprocessor.Prepare(image, InputSize.Width, InputSize.Height, Input.Channels, Input.Layout, Resize, Preprocessing);
 
-    /// <summary>Packs prepared images into one batch input.</summary>
+    /// <summary>
+    /// Packs prepared images into one batch input. For a single image the batch IS that image's
+    /// tensor (no copy): treat the returned data as read-only, as ONNX Runtime does.
+    /// </summary>
     public InputValue Pack(IReadOnlyList<PreparedInput> items)
     {
         if (items.Count == 0) throw new ArgumentException("empty batch");

@@ -57,6 +57,41 @@ public class BatchFactsTests
         GradCheck.Check(g, [5, 2, 3, 4], x, dynamicBatch: true);
     }
 
+    /// <summary>x[:min(N, 2)] summed over the batch: the Slice end is Min(N, 2), not linear in N.</summary>
+    private static Graph FirstTwoItems()
+    {
+        var t = new TinyGraph(13, [1, 2, 3, 4]);
+        t.G.Inputs[0] = new ValueInfo("x", DataType.Float, [Dim.Dynamic("N"), Dim.Fixed(2), Dim.Fixed(3), Dim.Fixed(4)]);
+        string n = t.Node("Gather", [t.Op("Shape", "x"), t.Ints(0)]).Outputs[0];
+        string end = t.Op("Min", n, t.Ints(2));
+        string first = t.Op("Slice", t.Op("Tanh", "x"), t.Ints(0), end, t.Ints(0));
+        string sum = t.Node("ReduceSum", [first, t.Ints(0)]).Set("keepdims", 1L).Outputs[0];
+        return t.Done(t.Op("Mul", sum, t.Random([1, 2, 3, 4], new Random(6))));
+    }
+
+    [Fact]
+    public void Non_linear_batch_arithmetic_is_detected_and_probed_at_the_real_batch()
+    {
+        Assert.True(GraphFacts.BatchArithmeticIsLinear(ShapeArithmetic(), "x"));
+        var g = FirstTwoItems();
+        Assert.False(GraphFacts.BatchArithmeticIsLinear(g, "x"));
+        // With extrapolation the slice would keep all 5 items; the true gradient is zero beyond item 2.
+        var x = GradCheck.Uniform(new Random(12), 5 * 24, -2, 2);
+        var outcome = GradCheck.Check(g, [5, 2, 3, 4], x, dynamicBatch: true);
+        Assert.All(outcome.Gradient.Skip(2 * 24), v => Assert.Equal(0f, v));
+        Assert.Contains(outcome.Gradient.Take(2 * 24), v => v != 0);
+    }
+
+    [Fact]
+    public void Real_models_have_linear_batch_arithmetic()
+    {
+        foreach (var path in new[] { TestPaths.SharedModel("mobilenetv2-fp32.onnx"), TestPaths.Fixture("grad", "tinyvit.onnx"), TestPaths.Fixture("models", "mnv3s_nhwc.onnx") })
+        {
+            var g = OnnxReader.ReadFile(path);
+            Assert.True(GraphFacts.BatchArithmeticIsLinear(g, g.Inputs[0].Name), path);
+        }
+    }
+
     [Fact]
     public void Linear_batch_axis_is_required_or_the_caller_probes()
     {

@@ -85,6 +85,27 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
     }
 
     [Fact]
+    public void Guided_gradcam_takes_its_layer_and_logits_from_the_pass_too()
+    {
+        var m = _g.Model;
+        var s = m.Structure();
+        var other = Other();
+        var method = MethodRegistry.Get("guided-gradcam");
+        var probe = new MethodContext(m, s, null, [_g.Input], [[]], new Dictionary<string, string>(), new());
+        var request = method.SharedForwardRequest(probe)!;
+        Assert.Contains(s.ResolveLayer("auto").Name, request.AlsoFetch);
+        using var pass = m.Gradients.Build(request, m.Input.ShapeFor(1, m.InputSize.Height, m.InputSize.Width)).Forward(m.Pack([other]));
+        int cls = SalientModel.ArgMax(pass.Value(s.LogitsName).Data);   // its top class: a Grad-CAM that is not all zero
+        var got = method.Compute(new MethodContext(m, s, null, [_g.Input], [[cls]], new Dictionary<string, string>(), new()) { Pass = pass }).Single().Channels!;
+        // Everything (guided gradient and Grad-CAM) must be the other image's.
+        var want = Explainer.Explain(m, [other], new ExplainRequest { Methods = ["guided-gradcam"], Classes = [cls.ToString()] }).Explanations.Single().RawChannels!;
+        float max = want.Max(Math.Abs);
+        Assert.True(max > 0);
+        double worst = Enumerable.Range(0, want.Length).Max(i => Math.Abs(got[i] - want[i]));
+        Assert.True(worst <= 1e-6 * max, $"max |Δ| {worst:g4} vs max {max:g4}; got max {got.Max(Math.Abs):g4}");
+    }
+
+    [Fact]
     public void Pass_values_and_repeated_backwards_match_a_full_run()
     {
         var m = _g.Model;
