@@ -212,6 +212,15 @@ internal sealed class BackwardBuilder
             else _bw.Nodes.RemoveAt(i);
         }
         foreach (var k in _bw.Initializers.Keys.Where(k => !needed.Contains(k)).ToList()) _bw.Initializers.Remove(k);
+        // Forward values only a pruned node read: neither a backward input nor a forward output (nor a MaxPool Indices output) any more.
+        foreach (var input in _bwInputs.Where(b => b.Source != InputSource.Seed && !needed.Contains(b.Name)).ToList())
+        {
+            _bwInputs.Remove(input);
+            _bwInputNames.Remove(input.Name);
+            _bw.Inputs.RemoveAll(i => i.Name == input.Name);
+            if (_forwardOutputSet.Remove(input.Name)) _forwardOutputs.Remove(input.Name);
+            foreach (var key in _extraOutputs.Where(kv => kv.Value == input.Name).Select(kv => kv.Key).ToList()) _extraOutputs.Remove(key);
+        }
     }
 
     private void CheckTensor(string t, string what)

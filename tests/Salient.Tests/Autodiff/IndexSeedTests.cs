@@ -118,3 +118,28 @@ public class IndexSeedTests
         Assert.Throws<InvalidOperationException>(() => program.Run(input, _ => new float[12]));
     }
 }
+
+/// <summary>After pruning, every backward input and every forward value exported for it is actually read.</summary>
+public class BackwardInputsTests
+{
+    [Theory]
+    [InlineData("grad", "convnet.onnx")]
+    [InlineData("grad", "mobilenetlike.onnx")]
+    [InlineData("grad", "tinyvit.onnx")]
+    [InlineData("models", "mnv3s_nhwc.onnx")]
+    public void Every_backward_input_is_read(string folder, string file)
+    {
+        using var model = TestPaths.Load(TestPaths.Fixture(folder, file));
+        var s = model.Structure();
+        var shape = model.Input.ShapeFor(model.Input.DynamicBatch ? 2 : model.Input.FixedBatch, model.InputSize.Height, model.InputSize.Width);
+        foreach (var relu in new[] { ReluRule.Standard, ReluRule.Guided })
+            foreach (bool indices in new[] { false, true })
+            {
+                var p = model.Gradients.Build(new GradientRequest { ScoreTensor = s.LogitsName, Wrt = [model.Input.Name], Relu = relu, SeedIndices = indices }, shape);
+                var read = p.BackwardGraph.Nodes.SelectMany(n => n.Inputs).ToHashSet();
+                foreach (var i in p.BackwardGraph.Inputs)
+                    Assert.True(read.Contains(i.Name), $"{file} {relu} indices={indices}: backward input '{i.Name}' is never read");
+                Assert.All(p.BackwardForwardInputs, t => Assert.Contains(t, p.ForwardOutputs));
+            }
+    }
+}
