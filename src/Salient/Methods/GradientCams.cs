@@ -60,31 +60,14 @@ public abstract class GradientCam : WeightedCam
     private List<CamTerms> ComputeFromForward(MethodContext ctx, Models.LayerInfo layer, BackwardProgram program)
     {
         var model = ctx.Model;
-        int n = ctx.Items.Count;
         var input = program.BackwardReadsModelInput ? model.Pack(ctx.Items) : null;
         var forward = new Dictionary<string, Runtime.TensorValue>(StringComparer.Ordinal);
         var needed = program.BackwardForwardInputs.Append(ctx.Structure.LogitsName).Append(layer.Name).Distinct().ToList();
         ctx.Prefetch(needed);
         foreach (var t in needed) forward[t] = ctx.Forward(t);
         var layout = layer.Layout ?? TensorLayout.Nchw;
-        var terms = new Dictionary<(int, int), CamTerms>();
-        int slots = ctx.Classes.Max(c => c.Length);
-        for (int j = 0; j < slots; j++)
-        {
-            // One class index per item (items with fewer classes repeat class 0; their row is not used).
-            var seed = new long[n];
-            for (int i = 0; i < n; i++)
-                if (j < ctx.Classes[i].Length) seed[i] = ctx.Classes[i][j];
-            var grad = program.RunBackward(input, forward, seed)[layer.Name];
-            for (int i = 0; i < n; i++)
-            {
-                if (j >= ctx.Classes[i].Length) continue;
-                var a = Activation.FromTensor(forward[layer.Name], i, layout);
-                var g = Activation.FromTensor(grad, i, layout);
-                terms[(i, ctx.Classes[i][j])] = Terms(i, ctx.Classes[i][j], a, g);
-            }
-        }
-        return GradientRuns.ItemClassPairs(ctx).Select(p => terms[(p.Item, p.Class)]).ToList();
+        return GradientRuns.PerClassSlot(ctx, seed => program.RunBackward(input, forward, seed),
+            (grads, i, cls) => Terms(i, cls, Activation.FromTensor(forward[layer.Name], i, layout), Activation.FromTensor(grads[layer.Name], i, layout)));
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -61,6 +61,30 @@ public static class GradientRuns
     public static int BatchSize(MethodContext ctx) =>
         int.TryParse(ctx.Parameter("batch-size"), out int b) && b > 0 ? b : DefaultBatch;
 
+    /// <summary>
+    /// Backward runs on one batch's forward values, one per class slot: slot j seeds each item with
+    /// its j-th class (an index seed; items with fewer classes repeat class 0 and their row is not
+    /// used). <paramref name="take"/> extracts item i's result from a slot's gradients. Results come
+    /// in <see cref="ItemClassPairs"/> order.
+    /// </summary>
+    public static List<T> PerClassSlot<T>(MethodContext ctx, Func<long[], Dictionary<string, TensorValue>> backward,
+        Func<Dictionary<string, TensorValue>, int, int, T> take)
+    {
+        int n = ctx.Items.Count;
+        var byPair = new Dictionary<(int, int), T>();
+        int slots = ctx.Classes.Max(c => c.Length);
+        for (int j = 0; j < slots; j++)
+        {
+            var seed = new long[n];
+            for (int i = 0; i < n; i++)
+                if (j < ctx.Classes[i].Length) seed[i] = ctx.Classes[i][j];
+            var grads = backward(seed);
+            for (int i = 0; i < n; i++)
+                if (j < ctx.Classes[i].Length) byPair[(i, ctx.Classes[i][j])] = take(grads, i, ctx.Classes[i][j]);
+        }
+        return ItemClassPairs(ctx).Select(p => byPair[(p.Item, p.Class)]).ToList();
+    }
+
     /// <summary>(item, class) rows for every item of the context and each of its classes.</summary>
     public static List<(int Item, int Class)> ItemClassPairs(MethodContext ctx)
     {

@@ -48,27 +48,17 @@ public abstract class PixelGradientMethod : IExplanationMethod
     /// </summary>
     protected static List<float[]> DirectInputGradients(MethodContext ctx, ReluRule relu)
     {
-        var pairs = GradientRuns.ItemClassPairs(ctx);
         var request = InputGradientRequest(ctx, relu);
         if (ctx.Pass is not { } pass || !pass.Program.Request.SameGradients(request))
             return InputGradients(ctx, Rows(ctx), relu);
         string input = ctx.Model.Input.Name;
         int n = ctx.Items.Count;
-        var byPair = new Dictionary<(int, int), float[]>();
-        int slots = ctx.Classes.Max(c => c.Length);
-        for (int j = 0; j < slots; j++)
+        return GradientRuns.PerClassSlot(ctx, pass.Backward, (grads, i, _) =>
         {
-            // One class index per item (items with fewer classes repeat class 0; their row is not used).
-            var seed = new long[n];
-            for (int i = 0; i < n; i++)
-                if (j < ctx.Classes[i].Length) seed[i] = ctx.Classes[i][j];
-            var grad = pass.Backward(seed)[input].Data;
-            int per = grad.Length / n;
-            for (int i = 0; i < n; i++)
-                if (j < ctx.Classes[i].Length)
-                    byPair[(i, ctx.Classes[i][j])] = ToChw(ctx, grad.AsSpan(i * per, per).ToArray());
-        }
-        return pairs.Select(p => byPair[(p.Item, p.Class)]).ToList();
+            var g = grads[input].Data;
+            int per = g.Length / n;
+            return ToChw(ctx, g.AsSpan(i * per, per).ToArray());
+        });
     }
 
     /// <summary>A tensor in the model's input layout as C×H×W.</summary>
