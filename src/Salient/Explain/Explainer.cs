@@ -145,12 +145,12 @@ public static class Explainer
                 foreach (var (_, maps) in perLayer)
                 {
                     var q = maps[m];
-                    var up = MapOps.ResizeBilinear(Normalize(q.Map, method.Normalization), q.Height, q.Width, h, w);
+                    var up = MapMath.ResizeBilinear(Normalize(q.Map, method.Normalization), q.Height, q.Width, h, w);
                     for (int i = 0; i < raw.Length; i++) raw[i] += up[i] / perLayer.Count;
                 }
                 norm = raw;
             }
-            var probs = SalientModel.Softmax(logits[r.Item]);
+            var probs = Statistics.Softmax(logits[r.Item]);
             yield return new Explanation
             {
                 Item = r.Item,
@@ -173,24 +173,10 @@ public static class Explainer
         }
     }
 
-    /// <summary>|m| / (the given quantile of |m|), clipped to [0,1]; falls back to ÷max when the quantile is 0.</summary>
-    public static float[] NormalizeByPercentile(float[] map, double q)
-    {
-        var abs = Array.ConvertAll(map, Math.Abs);
-        float max = abs.Length == 0 ? 0 : abs.Max();
-        // The order statistic by quickselect (O(n); a full sort of a 224×224 map cost ~3 ms per map).
-        float p = abs.Length == 0 ? 0 : Visualization.Regularizers.Select(abs, Math.Clamp((int)Math.Ceiling(q * abs.Length) - 1, 0, abs.Length - 1));
-        if (p <= 0) p = max;
-        var r = new float[map.Length];
-        if (p <= 0) return r;
-        for (int i = 0; i < r.Length; i++) r[i] = Math.Min(1f, Math.Abs(map[i]) / p);
-        return r;
-    }
-
     public static float[] Normalize(float[] map, MapNormalization how) => how switch
     {
-        MapNormalization.Max => MapOps.NormalizeByMax(map),
-        MapNormalization.Percentile99 => NormalizeByPercentile(map, 0.99),
-        _ => MapOps.NormalizeMinMax(map),
+        MapNormalization.Max => MapMath.NormalizeByMax(map),
+        MapNormalization.Percentile99 => MapMath.NormalizeByPercentile(map, 0.99),
+        _ => MapMath.NormalizeMinMax(map),
     };
 }

@@ -30,7 +30,7 @@ public sealed class Explanation
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>The normalized map resampled onto the original image (its pixel grid; zero outside the crop).</summary>
-    public float[] NormalizedAtOriginal() => MapOps.ToOriginalGeometry(Normalized, Height, Width, Geometry);
+    public float[] NormalizedAtOriginal() => MapMath.ToOriginalGeometry(Normalized, Height, Width, Geometry);
 }
 
 /// <summary>All explanations for one request over a batch, plus the scores.</summary>

@@ -27,31 +27,6 @@ public static class ResizeModes
     public static string Names => string.Join(", ", Enum.GetNames<ResizeMode>().Select(n => n.ToLowerInvariant()));
 }
 
-/// <summary>Memory order of the model input tensor (batch dimension excluded).</summary>
-public enum TensorLayout
-{
-    /// <summary>channels × height × width.</summary>
-    Nchw,
-
-    /// <summary>height × width × channels.</summary>
-    Nhwc,
-}
-
-/// <summary>
-/// The rectangle of the ORIGINAL image (its pixel coordinates, after EXIF orientation; continuous,
-/// so (0, 0, SourceWidth, SourceHeight) is the whole image) that the model input covers.
-/// </summary>
-public sealed record CropGeometry(double X, double Y, double Width, double Height, int SourceWidth, int SourceHeight)
-{
-    /// <summary>The geometry that covers the whole of a width × height image.</summary>
-    public static CropGeometry Whole(int width, int height) => new(0, 0, width, height, width, height);
-
-    /// <summary>True when the rectangle covers the whole source image (to within 1/1000 pixel).</summary>
-    public bool IsWholeImage =>
-        Math.Abs(X) < 1e-3 && Math.Abs(Y) < 1e-3 &&
-        Math.Abs(Width - SourceWidth) < 1e-3 && Math.Abs(Height - SourceHeight) < 1e-3;
-}
-
 /// <summary>A model input tensor for one image, plus what is needed to map results back to the image.</summary>
 public sealed class PreparedInput
 {

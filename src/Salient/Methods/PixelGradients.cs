@@ -190,7 +190,7 @@ public sealed class GuidedGradCam : PixelGradientMethod
             var maps = gradcam.Compute(lctx);
             for (int i = 0; i < maps.Count; i++)
             {
-                var up = MapOps.ResizeBilinear(MapOps.NormalizeByMax(maps[i].Map), maps[i].Height, maps[i].Width, h, w);
+                var up = MapMath.ResizeBilinear(MapMath.NormalizeByMax(maps[i].Map), maps[i].Height, maps[i].Width, h, w);
                 for (int p = 0; p < up.Length; p++) cams[i][p] += up[p] / layers.Count;
             }
         }
@@ -232,7 +232,7 @@ public sealed class SmoothGrad : PixelGradientMethod
             for (int s = 0; s < n; s++)
             {
                 var noisy = new float[x.Length];
-                for (int j = 0; j < x.Length; j++) noisy[j] = x[j] + sigma * Gaussian(rng);
+                for (int j = 0; j < x.Length; j++) noisy[j] = x[j] + sigma * Noise.Gaussian(rng);
                 rows.Add(new GradientRow(noisy, pairs[i].Class));
             }
         }
@@ -254,11 +254,6 @@ public sealed class SmoothGrad : PixelGradientMethod
         return result;
     }
 
-    internal static float Gaussian(Random rng)
-    {
-        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-    }
 }
 
 /// <summary>
@@ -327,12 +322,8 @@ public sealed class IntegratedGradients : PixelGradientMethod
                     var chw = ToChw(ctx, x);
                     int h = H(ctx), w = W(ctx);
                     float sigma = Math.Max(h, w) / 20f;
-                    var blurred = new float[chw.Length];
-                    for (int k = 0; k < C(ctx); k++)
-                    {
-                        var plane = Blur.Gaussian(chw.AsSpan(k * h * w, h * w).ToArray(), h, w, sigma);
-                        plane.CopyTo(blurred, k * h * w);
-                    }
+                    var blurred = (float[])chw.Clone();
+                    Blur.Gaussian(blurred, h, w, sigma, BorderMode.Clamp);
                     return FromChw(ctx, blurred);
                 }
             default:
@@ -366,33 +357,3 @@ public sealed class InputXGradient : PixelGradientMethod
     }
 }
 
-/// <summary>Separable Gaussian blur of a single-channel map (edge-clamped).</summary>
-public static class Blur
-{
-    public static float[] Gaussian(float[] src, int h, int w, float sigma)
-    {
-        if (sigma <= 0) return (float[])src.Clone();
-        int radius = Math.Max(1, (int)Math.Ceiling(3 * sigma));
-        var kernel = new float[2 * radius + 1];
-        double sum = 0;
-        for (int i = -radius; i <= radius; i++) { kernel[i + radius] = (float)Math.Exp(-i * i / (2.0 * sigma * sigma)); sum += kernel[i + radius]; }
-        for (int i = 0; i < kernel.Length; i++) kernel[i] = (float)(kernel[i] / sum);
-        var tmp = new float[src.Length];
-        var dst = new float[src.Length];
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-            {
-                float s = 0;
-                for (int i = -radius; i <= radius; i++) s += kernel[i + radius] * src[y * w + Math.Clamp(x + i, 0, w - 1)];
-                tmp[y * w + x] = s;
-            }
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-            {
-                float s = 0;
-                for (int i = -radius; i <= radius; i++) s += kernel[i + radius] * tmp[Math.Clamp(y + i, 0, h - 1) * w + x];
-                dst[y * w + x] = s;
-            }
-        return dst;
-    }
-}

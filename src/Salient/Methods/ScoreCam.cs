@@ -40,7 +40,7 @@ public sealed class ScoreCam : WeightedCam, IPerturbationMethod
             if (paper && channels.Length > 0)
             {
                 var zero = InputMasking.RunModel(ctx, x, 1, (_, n, dst) => dst.Clear(), out int bc);
-                baseline = ctx.Classes[item].Select(c => InputMasking.Probability(zero.AsSpan(0, bc), c)).ToArray();
+                baseline = ctx.Classes[item].Select(c => Statistics.Probability(zero.AsSpan(0, bc), c)).ToArray();
             }
             int ci = 0;
             foreach (int cls in ctx.Classes[item])
@@ -52,7 +52,7 @@ public sealed class ScoreCam : WeightedCam, IPerturbationMethod
                     if (paper)
                     {
                         for (int j = 0; j < channels.Length; j++)
-                            w[channels[j]] = (float)(InputMasking.Probability(logits.AsSpan(j * per, per), cls) - baseline![ci]);
+                            w[channels[j]] = (float)(Statistics.Probability(logits.AsSpan(j * per, per), cls) - baseline![ci]);
                     }
                     else
                     {

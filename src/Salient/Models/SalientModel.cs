@@ -192,7 +192,7 @@ public sealed class SalientModel : IDisposable
         for (int b = 0; b < items.Count; b++)
         {
             var l = logits.Data.AsSpan(b * classes, classes).ToArray();
-            var p = structure.EndsInSoftmax && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : Softmax(l);
+            var p = structure.EndsInSoftmax && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : Statistics.Softmax(l);
             result[b] = Enumerable.Range(0, classes).OrderByDescending(i => l[i]).Take(Math.Max(1, top))
                 .Select(i => new Prediction(i, ClassName(i), l[i], p[i])).ToList();
         }
@@ -201,23 +201,12 @@ public sealed class SalientModel : IDisposable
 
     public IReadOnlyList<Prediction> Predict(RgbImage image, int top = 5) => Predict([Prepare(image)], top)[0];
 
-    public static float[] Softmax(ReadOnlySpan<float> logits)
-    {
-        float max = float.NegativeInfinity;
-        foreach (var v in logits) max = Math.Max(max, v);
-        var r = new float[logits.Length];
-        double sum = 0;
-        for (int i = 0; i < r.Length; i++) { r[i] = MathF.Exp(logits[i] - max); sum += r[i]; }
-        for (int i = 0; i < r.Length; i++) r[i] = (float)(r[i] / sum);
-        return r;
-    }
-
     /// <summary>Resolves a class given as "auto"/"top1", an index, or a label (exact or unique substring).</summary>
     public int ResolveClass(string spec, ReadOnlySpan<float> logits)
     {
         spec = spec.Trim();
         if (spec.Length == 0 || spec.Equals("auto", StringComparison.OrdinalIgnoreCase) || spec.Equals("top1", StringComparison.OrdinalIgnoreCase))
-            return ArgMax(logits);
+            return Statistics.ArgMax(logits);
         if (spec.StartsWith("top", StringComparison.OrdinalIgnoreCase) && int.TryParse(spec[3..], out int k) && k >= 1 && k <= logits.Length)
         {
             var copy = logits.ToArray();
@@ -234,13 +223,6 @@ public sealed class SalientModel : IDisposable
         throw new SalientException(EffectiveLabels is null
             ? $"class '{spec}' is not a number and the model has no labels file (give --labels FILE or an index 0–{classes - 1})"
             : $"unknown class '{spec}'; give an index 0–{classes - 1} or a label from the labels file");
-    }
-
-    internal static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 
     public void Dispose()

@@ -154,7 +154,7 @@ public static class AugSmooth
                 acc[key] = slot;
                 order.Add(key);
             }
-            var up = m.Height == h && m.Width == w ? m.Map : MapOps.ResizeBilinear(m.Map, m.Height, m.Width, h, w);
+            var up = m.Height == h && m.Width == w ? m.Map : MapMath.ResizeBilinear(m.Map, m.Height, m.Width, h, w);
             Augmentations[a].AccumulateInverse(up, h, w, slot.Sum, slot.Weight);
         }
         var result = new List<RawMap>(order.Count);

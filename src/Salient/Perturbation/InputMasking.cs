@@ -51,13 +51,4 @@ internal static class InputMasking
         return logits;
     }
 
-    /// <summary>Softmax probability of <paramref name="cls"/> in one row of logits.</summary>
-    public static double Probability(ReadOnlySpan<float> logits, int cls)
-    {
-        float max = float.NegativeInfinity;
-        foreach (var v in logits) if (v > max) max = v;
-        double sum = 0;
-        foreach (var v in logits) sum += Math.Exp(v - max);
-        return Math.Exp(logits[cls] - max) / sum;
-    }
 }

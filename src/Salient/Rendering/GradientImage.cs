@@ -37,7 +37,7 @@ public static class GradientImage
             int src = channels == 1 ? 0 : bgr ? 2 - c : c;
             var plane = new float[h * w];
             for (int i = 0; i < plane.Length; i++) plane[i] = deprocessedChw[src * h * w + i] - 0.5f;
-            var up = MapOps.ToOriginalGeometry(plane, h, w, g);
+            var up = MapMath.ToOriginalGeometry(plane, h, w, g);
             for (int i = 0; i < up.Length; i++) data[i * 3 + c] = Math.Clamp(up[i] + 0.5f, 0, 1) * 255f;
         }
         return new RgbImage(sw, sh, data);

@@ -158,7 +158,7 @@ public static class Activations
         var tiles = shown.Select((r, i) =>
         {
             var view = Resampler.Resize(r.ModelView, tile, tile);
-            var map = MapOps.ResizeBilinear(r.Map, r.MapHeight, r.MapWidth, tile, tile);
+            var map = MapMath.ResizeBilinear(r.Map, r.MapHeight, r.MapWidth, tile, tile);
             for (int k = 0; k < map.Length; k++) map[k] = Math.Clamp(map[k] / peak, 0f, 1f);
             var overlay = HeatmapRenderer.Overlay(view, map, Colormap.Jet, 0.45f);
             return new Tile(overlay, $"#{i + 1} {Path.GetFileName(r.Source)}\nmean {r.Mean.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}", i == 0);

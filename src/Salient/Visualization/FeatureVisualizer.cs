@@ -256,7 +256,7 @@ public sealed class FeatureVisualizer
             }
             for (int k = 0; k < xi.Length; k++) xi[k] += lr * g[k];
             Regularizers.Decay(xi, s.Decay);
-            if (s.BlurEvery > 0 && s.BlurWidth > 0 && (step + 1) % s.BlurEvery == 0) Regularizers.GaussianBlur(xi, H, W, s.BlurWidth);
+            if (s.BlurEvery > 0 && s.BlurWidth > 0 && (step + 1) % s.BlurEvery == 0) Blur.Gaussian(xi, H, W, s.BlurWidth);
             Regularizers.ClipSmallNorm(xi, 3, H, W, s.NormPercentile);
             Regularizers.ClipSmallContribution(xi, g, 3, H, W, s.ContributionPercentile);
             for (int c = 0; c < 3; c++)
@@ -281,7 +281,7 @@ public sealed class FeatureVisualizer
             var rng = new Random(SeedMix.Of(_options.Seed, _units[Math.Min(item, _real - 1)]));
             for (int c = 0; c < 3; c++)
                 for (int k = 0; k < Plane; k++)
-                    x[c * Plane + k] = Math.Clamp(s.StartNoise * FourierImage.Gaussian(rng), -neutral[c], 255f - neutral[c]);
+                    x[c * Plane + k] = Math.Clamp(s.StartNoise * Noise.Gaussian(rng), -neutral[c], 255f - neutral[c]);
             return x;
         }
 

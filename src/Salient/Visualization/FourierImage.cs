@@ -105,15 +105,10 @@ public sealed class FourierImage
         for (int a = 6 * index; a < 6 * index + 6; a++)
         {
             var c = Coefficients[a];
-            for (int i = 0; i < c.Length; i++) c[i] = sd * Gaussian(rng);
+            for (int i = 0; i < c.Length; i++) c[i] = sd * Noise.Gaussian(rng);
         }
     }
 
-    internal static float Gaussian(Random rng)
-    {
-        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-    }
 
     /// <summary>
     /// Sets image <paramref name="index"/>'s coefficients so that <see cref="Render"/> returns

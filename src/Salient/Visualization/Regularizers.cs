@@ -19,113 +19,6 @@ public static class Regularizers
     }
 
     /// <summary>
-    /// The normalized 1-D Gaussian kernel of standard deviation <paramref name="sigma"/> pixels,
-    /// radius ⌈3σ⌉ (at least 1); [1] for σ ≤ 0.
-    /// </summary>
-    public static float[] GaussianKernel(float sigma)
-    {
-        if (!(sigma > 0)) return [1f];
-        int radius = Math.Max(1, (int)Math.Ceiling(3 * sigma));
-        var k = new float[2 * radius + 1];
-        double sum = 0;
-        for (int i = -radius; i <= radius; i++) sum += Math.Exp(-i * i / (2.0 * sigma * sigma));
-        for (int i = -radius; i <= radius; i++) k[i + radius] = (float)(Math.Exp(-i * i / (2.0 * sigma * sigma)) / sum);
-        return k;
-    }
-
-    /// <summary>
-    /// Separable Gaussian blur of every h × w plane of <paramref name="planes"/>, in place; borders
-    /// are mirrored (… c b a | a b c … like scipy's "reflect"), so a constant image stays constant.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GaussianBlur(Span<float> planes, int h, int w, float sigma)
-    {
-        if (!(sigma > 0)) return;
-        var kernel = GaussianKernel(sigma);
-        int r = kernel.Length / 2;
-        int plane = h * w;
-        if (planes.Length % plane != 0) throw new ArgumentException($"{planes.Length} values are not whole {h}×{w} planes");
-        var line = new float[Math.Max(h, w) + 2 * r];
-        for (int p = 0; p < planes.Length / plane; p++)
-        {
-            var img = planes.Slice(p * plane, plane);
-            for (int y = 0; y < h; y++)
-            {
-                var row = img.Slice(y * w, w);
-                for (int i = -r; i < w + r; i++) line[i + r] = row[Mirror(i, w)];
-                for (int x = 0; x < w; x++)
-                {
-                    float s = 0;
-                    for (int k = 0; k < kernel.Length; k++) s += kernel[k] * line[x + k];
-                    row[x] = s;
-                }
-            }
-            for (int x = 0; x < w; x++)
-            {
-                for (int i = -r; i < h + r; i++) line[i + r] = img[Mirror(i, h) * w + x];
-                for (int y = 0; y < h; y++)
-                {
-                    float s = 0;
-                    for (int k = 0; k < kernel.Length; k++) s += kernel[k] * line[y + k];
-                    img[y * w + x] = s;
-                }
-            }
-        }
-    }
-
-    private static int Mirror(int i, int n)
-    {
-        if (n == 1) return 0;
-        int period = 2 * n;
-        i %= period;
-        if (i < 0) i += period;
-        return i < n ? i : period - 1 - i;
-    }
-
-    /// <summary>
-    /// The <paramref name="percent"/>-th percentile of <paramref name="values"/> with linear
-    /// interpolation between order statistics (numpy's default): rank = p/100 · (n − 1).
-    /// </summary>
-    public static float Percentile(ReadOnlySpan<float> values, double percent)
-    {
-        if (values.Length == 0) throw new ArgumentException("no values");
-        if (!(percent >= 0 && percent <= 100)) throw new ArgumentOutOfRangeException(nameof(percent), percent, "percentile must be in [0, 100]");
-        var a = values.ToArray();
-        double rank = percent / 100.0 * (a.Length - 1);
-        int lo = (int)Math.Floor(rank);
-        int hi = Math.Min(lo + 1, a.Length - 1);
-        float vlo = Select(a, lo);
-        if (hi == lo || rank == lo) return vlo;
-        // After selecting lo, every element right of lo is ≥ a[lo]: the next order statistic is their minimum.
-        float vhi = float.PositiveInfinity;
-        for (int i = lo + 1; i < a.Length; i++) vhi = Math.Min(vhi, a[i]);
-        return (float)(vlo + (rank - lo) * (vhi - vlo));
-    }
-
-    /// <summary>Quickselect: the k-th smallest value; partially reorders <paramref name="a"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float Select(float[] a, int k)
-    {
-        int left = 0, right = a.Length - 1;
-        var rng = new Random(12345);
-        while (left < right)
-        {
-            float pivot = a[rng.Next(left, right + 1)];
-            int i = left, j = right;
-            while (i <= j)
-            {
-                while (a[i] < pivot) i++;
-                while (a[j] > pivot) j--;
-                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
-            }
-            if (k <= j) right = j;
-            else if (k >= i) left = i;
-            else return a[k];
-        }
-        return a[k];
-    }
-
-    /// <summary>
     /// θ_n_pct: sets every pixel (all C channels) whose Euclidean norm over channels is below the
     /// <paramref name="percent"/>-th percentile of the pixel norms to zero, in place. Returns the
     /// number of pixels cleared. x is the image minus its neutral colour, so zero is that colour.
@@ -142,7 +35,7 @@ public static class Regularizers
             for (int i = 0; i < plane; i++) norms[i] += p[i] * p[i];
         }
         for (int i = 0; i < plane; i++) norms[i] = MathF.Sqrt(norms[i]);
-        return ClearBelow(x, c, plane, norms, Percentile(norms, percent));
+        return ClearBelow(x, c, plane, norms, Statistics.Percentile(norms, percent));
     }
 
     /// <summary>
@@ -164,7 +57,7 @@ public static class Regularizers
             for (int i = 0; i < plane; i++) contribution[i] += p[i] * g[i];
         }
         for (int i = 0; i < plane; i++) contribution[i] = Math.Abs(contribution[i]);
-        return ClearBelow(x, c, plane, contribution, Percentile(contribution, percent));
+        return ClearBelow(x, c, plane, contribution, Statistics.Percentile(contribution, percent));
     }
 
     private static int ClearBelow(Span<float> x, int c, int plane, float[] score, float threshold)

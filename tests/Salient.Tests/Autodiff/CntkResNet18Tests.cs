@@ -47,7 +47,7 @@ public class CntkResNet18Tests : IClassFixture<CntkResNet18Fixture>
         string output = _m.Structure().LogitsName;
         int k = -1;
         var req = new GradientRequest { ScoreTensor = output, Wrt = [_m.Input.Name] };
-        var r = _m.Gradients.Run(new InputValue(_m.Input.Name, Shape, x), req, s => Seeds.ClassLogit([k = SalientModel.ArgMax(s.Data)], 512));
+        var r = _m.Gradients.Run(new InputValue(_m.Input.Name, Shape, x), req, s => Seeds.ClassLogit([k = Statistics.ArgMax(s.Data)], 512));
         var grad = r.Gradients[_m.Input.Name].Data;
         var program = _m.Gradients.Build(req, Shape);
         Assert.Contains("BatchNormalization", program.DifferentiatedOps);
@@ -96,7 +96,7 @@ public class CntkResNet18Tests : IClassFixture<CntkResNet18Fixture>
         int k = -1;
         var r = _m.Gradients.Run(new InputValue(_m.Input.Name, Shape, x),
             new GradientRequest { ScoreTensor = s.LogitsName, Wrt = [layer], AlsoFetch = [layer] },
-            v => Seeds.ClassLogit([k = SalientModel.ArgMax(v.Data)], 512));
+            v => Seeds.ClassLogit([k = Statistics.ArgMax(v.Data)], 512));
         var a = r.Forward[layer];
         var grad = r.Gradients[layer].Data;
         Assert.Equal(a.Shape, r.Gradients[layer].Shape);

@@ -169,14 +169,14 @@ public class EngineTests
     {
         Assert.Equal([0, 1, 0, 0, 0, 0, 0, 1], Seeds.ClassLogit([1, 3], 4));
         var logits = new TensorValue("l", DataType.Float, [1, 3], [1f, 2f, 0.5f]);
-        var p = SalientModel.Softmax(logits.Data);
+        var p = Statistics.Softmax(logits.Data);
         var s = Seeds.ClassProbability(logits, [1]);
         for (int j = 0; j < 3; j++)
         {
             // d p_1 / d l_j by central differences of the softmax.
             var lp = (float[])logits.Data.Clone(); lp[j] += 1e-3f;
             var lm = (float[])logits.Data.Clone(); lm[j] -= 1e-3f;
-            double fd = (SalientModel.Softmax(lp)[1] - SalientModel.Softmax(lm)[1]) / 2e-3;
+            double fd = (Statistics.Softmax(lp)[1] - Statistics.Softmax(lm)[1]) / 2e-3;
             Assert.Equal(fd, s[j], 3);
         }
         Assert.Equal(p[1] * (1 - p[1]), s[1], 5);

@@ -73,7 +73,7 @@ public class RealModelTests : IClassFixture<RealModelsFixture>
         int cls = -1;
         var req = new GradientRequest { ScoreTensor = "logits", Wrt = ["input"] };
         var r = _f.MobileNetEngine.Run(new InputValue("input", MobileNetShape, x), req,
-            s => Seeds.ClassLogit([cls = SalientModel.ArgMax(s.Data)], 1000));
+            s => Seeds.ClassLogit([cls = Statistics.ArgMax(s.Data)], 1000));
         var grad = r.Gradients["input"].Data;
         Assert.Equal(MobileNetShape, r.Gradients["input"].Shape);
         Assert.Equal(g.Nodes.Count, _f.MobileNetEngine.Build(req, MobileNetShape).DifferentiatedNodeCount);
@@ -150,7 +150,7 @@ public class RealModelTests : IClassFixture<RealModelsFixture>
         string logits = g.Outputs[0].Name;
         int cls = -1;
         var r = _f.MnistEngine.Run(new InputValue(spec.Name, shape, x), new GradientRequest { ScoreTensor = logits, Wrt = [spec.Name] },
-            s => Seeds.ClassLogit([cls = SalientModel.ArgMax(s.Data)], 10));
+            s => Seeds.ClassLogit([cls = Statistics.ArgMax(s.Data)], 10));
         var grad = r.Gradients[spec.Name].Data;
         using var session = new GraphSession(g, GradCheck.Options);
         double F(float[] v) => session.Run([new InputValue(spec.Name, shape, v)])[logits].Data[cls];

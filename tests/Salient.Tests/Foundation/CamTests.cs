@@ -55,7 +55,7 @@ public class CamTests : IClassFixture<MobileNetFixture>
         var layer = s.ResolveLayer("auto");
         var outs = m.Session([layer.Name]).Run([new InputValue("input", [1, 3, 96, 96], x)]);
         var row3 = LinearHead.Find(m.Graph, s, layer).Row(3);
-        var a = Activation.FromTensor(outs[layer.Name], 0, Salient.Imaging.TensorLayout.Nchw);
+        var a = Activation.FromTensor(outs[layer.Name], 0, Salient.Core.TensorLayout.Nchw);
         var want = TestPaths.Floats(expected.GetProperty("cam"));
         var logits = TestPaths.Floats(expected.GetProperty("logits"));
         for (int i = 0; i < 10; i++) Assert.Equal(logits[i], outs["logits"].Data[i], 4);

@@ -27,7 +27,7 @@ public class PredictionTests : IClassFixture<MobileNetFixture>
         Assert.True(worst <= 1e-3, $"max |Δlogit| = {worst}");
         // Softmax probabilities sum to one and follow the logits.
         Assert.InRange(all.Sum(p => p.Probability), 0.999f, 1.001f);
-        var softmax = Salient.Models.SalientModel.Softmax(reference);
+        var softmax = Statistics.Softmax(reference);
         Assert.Equal(softmax[243], preds[0].Probability, 3);
     }
 
@@ -64,7 +64,7 @@ public class PredictionTests : IClassFixture<MobileNetFixture>
         var preds = m.Predict(img, 10);
         Assert.InRange(preds.Sum(p => p.Probability), 0.999f, 1.001f);
         var logits = preds.OrderBy(p => p.ClassIndex).Select(p => p.Logit).ToArray();
-        var soft = Salient.Models.SalientModel.Softmax(logits);
+        var soft = Statistics.Softmax(logits);
         foreach (var p in preds) Assert.Equal(soft[p.ClassIndex], p.Probability, 4);
     }
 }

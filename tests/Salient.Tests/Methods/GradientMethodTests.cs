@@ -188,7 +188,7 @@ public class GradientMethodTests : IClassFixture<MobileNetFixture>, IClassFixtur
         var gb = _g.One("guidedbackprop", 4);
         var gc = _g.One("gradcam", 4);
         var ggc = _g.One("guided-gradcam", 4);
-        var cam = Salient.Rendering.MapOps.ResizeBilinear(Salient.Rendering.MapOps.NormalizeByMax(gc.RawMap), gc.Height, gc.Width, 96, 96);
+        var cam = MapMath.ResizeBilinear(MapMath.NormalizeByMax(gc.RawMap), gc.Height, gc.Width, 96, 96);
         for (int k = 0; k < 3; k++)
             for (int p = 0; p < 96 * 96; p++)
                 Assert.Equal(gb.RawChannels![k * 9216 + p] * cam[p], ggc.RawChannels![k * 9216 + p], 5);

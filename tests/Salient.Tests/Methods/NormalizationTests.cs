@@ -17,7 +17,7 @@ public class NormalizationTests
         var map = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 - 2) * (rng.Next(10) == 0 ? 10 : 1)).ToArray();
         var sorted = map.Select(Math.Abs).Order().ToArray();
         float p = sorted[Math.Clamp((int)Math.Ceiling(q * n) - 1, 0, n - 1)];
-        var got = Explainer.NormalizeByPercentile(map, q);
+        var got = MapMath.NormalizeByPercentile(map, q);
         for (int i = 0; i < n; i++) Assert.Equal(Math.Min(1f, Math.Abs(map[i]) / p), got[i]);
     }
 
@@ -27,9 +27,9 @@ public class NormalizationTests
         var map = new float[200];
         map[3] = -4f;
         map[7] = 2f;
-        var got = Explainer.NormalizeByPercentile(map, 0.99);
+        var got = MapMath.NormalizeByPercentile(map, 0.99);
         Assert.Equal(1f, got[3]);
         Assert.Equal(0.5f, got[7]);
-        Assert.Equal(new float[200], Explainer.NormalizeByPercentile(new float[200], 0.99));
+        Assert.Equal(new float[200], MapMath.NormalizeByPercentile(new float[200], 0.99));
     }
 }

@@ -95,7 +95,7 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
         var request = method.SharedForwardRequest(probe)!;
         Assert.Contains(s.ResolveLayer("auto").Name, request.AlsoFetch);
         using var pass = m.Gradients.Build(request, m.Input.ShapeFor(1, m.InputSize.Height, m.InputSize.Width)).Forward(m.Pack([other]));
-        int cls = SalientModel.ArgMax(pass.Value(s.LogitsName).Data);   // its top class: a Grad-CAM that is not all zero
+        int cls = Statistics.ArgMax(pass.Value(s.LogitsName).Data);   // its top class: a Grad-CAM that is not all zero
         var got = method.Compute(new MethodContext(m, s, null, [_g.Input], [[cls]], new Dictionary<string, string>(), new()) { Pass = pass }).Single().Channels!;
         // Everything (guided gradient and Grad-CAM) must be the other image's.
         var want = Explainer.Explain(m, [other], new ExplainRequest { Methods = ["guided-gradcam"], Classes = [cls.ToString()] }).Explanations.Single().RawChannels!;

@@ -151,9 +151,9 @@ public class ClosedFormTests
     // The class whose probability rises when the input is masked by the channel (so the paper weight is positive).
     private static int PaperPositiveClass(SalientModel m, PreparedInput item, float[] a)
     {
-        var masked = Mask(item, MapOps.NormalizeMinMax(MapOps.ResizeBilinear(a, 4, 4, H, W)));
-        var pm = SalientModel.Softmax(m.Run([masked])["logits"].Data);
-        var p0 = SalientModel.Softmax(m.Run([TinyModels.Item(new float[C * Plane])])["logits"].Data);
+        var masked = Mask(item, MapMath.NormalizeMinMax(MapMath.ResizeBilinear(a, 4, 4, H, W)));
+        var pm = Statistics.Softmax(m.Run([masked])["logits"].Data);
+        var p0 = Statistics.Softmax(m.Run([TinyModels.Item(new float[C * Plane])])["logits"].Data);
         return pm[0] - p0[0] > 0 ? 0 : 1;
     }
 
@@ -176,11 +176,11 @@ public class ClosedFormTests
         var item = TinyModels.RandomItem(52, 0, 1);
         var a = m.Run([item], "layer")["layer"].Data;
         // Masks from the reference resize/normalize of the renderer, scores from plain model runs.
-        var masked = Enumerable.Range(0, k).Select(j => Mask(item, MapOps.NormalizeMinMax(MapOps.ResizeBilinear(a.Skip(j * 16).Take(16).ToArray(), 4, 4, H, W)))).ToList();
+        var masked = Enumerable.Range(0, k).Select(j => Mask(item, MapMath.NormalizeMinMax(MapMath.ResizeBilinear(a.Skip(j * 16).Take(16).ToArray(), 4, 4, H, W)))).ToList();
         var logits = m.Run(masked)["logits"].Data;
         var constant = Enumerable.Range(0, k).Select(j => a.Skip(j * 16).Take(16).Distinct().Count() == 1).ToArray();
         Assert.Contains(false, constant);
-        var baseline = SalientModel.Softmax(m.Run([TinyModels.Item(new float[C * Plane])])["logits"].Data);
+        var baseline = Statistics.Softmax(m.Run([TinyModels.Item(new float[C * Plane])])["logits"].Data);
         var r = TinyModels.Explain(m, item, "scorecam", ["0", "1", "2"], new() { ["variant"] = variant });
         foreach (var e in r.Explanations)
         {
@@ -194,7 +194,7 @@ public class ClosedFormTests
                 for (int j = 0; j < k; j++) wk[j] = s[j] / s.Sum();
             }
             else
-                for (int j = 0; j < k; j++) wk[j] = SalientModel.Softmax(logits.AsSpan(j * 3, 3))[c] - baseline[c];
+                for (int j = 0; j < k; j++) wk[j] = Statistics.Softmax(logits.AsSpan(j * 3, 3))[c] - baseline[c];
             var want = new float[16];
             for (int p = 0; p < 16; p++)
             {
@@ -305,7 +305,7 @@ public class ClosedFormTests
         var up = new BilinearUpsampler(sh, sw, dh, dw);
         var dst = new float[dh * dw];
         var (min, max) = up.Resize(src, dst, new float[up.ScratchLength]);
-        var want = MapOps.ResizeBilinear(src, sh, sw, dh, dw);
+        var want = MapMath.ResizeBilinear(src, sh, sw, dh, dw);
         Assert.Equal(want, dst);
         Assert.Equal(want.Min(), min);
         Assert.Equal(want.Max(), max);

@@ -18,7 +18,7 @@ public class MapOpsTests
     {
         // source [[0, 10], [20, 30]]; destination x samples source x' = (x + 0.5)/2 - 0.5 = -0.25, 0.25, 0.75, 1.25
         // (clamped to [0, 1]) and the same for rows.
-        var r = MapOps.ResizeBilinear([0, 10, 20, 30], 2, 2, 4, 4);
+        var r = MapMath.ResizeBilinear([0, 10, 20, 30], 2, 2, 4, 4);
         AssertClose(
         [
             0, 2.5f, 7.5f, 10,
@@ -32,10 +32,10 @@ public class MapOpsTests
     public void ResizeBilinear_NonSquareAndDownscale()
     {
         // 1×3 -> 1×2: x' = (x + 0.5)·1.5 - 0.5 = 0.25, 1.75 over [0, 6, 12]
-        AssertClose([1.5f, 10.5f], MapOps.ResizeBilinear([0, 6, 12], 1, 3, 1, 2));
+        AssertClose([1.5f, 10.5f], MapMath.ResizeBilinear([0, 6, 12], 1, 3, 1, 2));
         // same size: a copy
         var src = new float[] { 1, 2, 3 };
-        var same = MapOps.ResizeBilinear(src, 1, 3, 1, 3);
+        var same = MapMath.ResizeBilinear(src, 1, 3, 1, 3);
         Assert.Equal(src, same);
         Assert.NotSame(src, same);
     }
@@ -43,30 +43,30 @@ public class MapOpsTests
     [Fact]
     public void NormalizeMinMax_HandComputed()
     {
-        AssertClose([0, 0.25f, 1, 0.5f], MapOps.NormalizeMinMax([-2, -1, 2, 0]));
+        AssertClose([0, 0.25f, 1, 0.5f], MapMath.NormalizeMinMax([-2, -1, 2, 0]));
     }
 
     [Fact]
     public void NormalizeMinMax_ConstantMap_IsZeros()
     {
-        Assert.Equal([0f, 0f, 0f], MapOps.NormalizeMinMax([3.5f, 3.5f, 3.5f]));
-        Assert.Equal([0f, 0f], MapOps.NormalizeMinMax([0f, 0f]));
+        Assert.Equal([0f, 0f, 0f], MapMath.NormalizeMinMax([3.5f, 3.5f, 3.5f]));
+        Assert.Equal([0f, 0f], MapMath.NormalizeMinMax([0f, 0f]));
     }
 
     [Fact]
     public void NormalizeMinMax_NaNNeverPropagates()
     {
-        var r = MapOps.NormalizeMinMax([float.NaN, 1, 3]);
+        var r = MapMath.NormalizeMinMax([float.NaN, 1, 3]);
         Assert.Equal([0f, 0f, 1f], r);
-        Assert.Equal([0f, 0f], MapOps.NormalizeMinMax([float.NaN, float.NaN]));
+        Assert.Equal([0f, 0f], MapMath.NormalizeMinMax([float.NaN, float.NaN]));
     }
 
     [Fact]
     public void NormalizeByMax()
     {
-        AssertClose([0.25f, 1, -0.5f], MapOps.NormalizeByMax([1, 4, -2]));
-        Assert.Equal([-1f, -2f], MapOps.NormalizeByMax([-1, -2])); // max <= 0: unchanged
-        Assert.Equal([0f, 0f], MapOps.NormalizeByMax([0, 0]));
+        AssertClose([0.25f, 1, -0.5f], MapMath.NormalizeByMax([1, 4, -2]));
+        Assert.Equal([-1f, -2f], MapMath.NormalizeByMax([-1, -2])); // max <= 0: unchanged
+        Assert.Equal([0f, 0f], MapMath.NormalizeByMax([0, 0]));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public class MapOpsTests
         // Inside the window, original pixel x has center x + 0.5; in map coordinates that is
         // (x + 0.5 - 1)/4·2 - 0.5 = -0.25, 0.25, 0.75, 1.25 for x = 1..4 (same for rows y = 0..3).
         var g = new CropGeometry(1, 0, 4, 4, 6, 4);
-        var r = MapOps.ToOriginalGeometry([0, 10, 20, 30], 2, 2, g);
+        var r = MapMath.ToOriginalGeometry([0, 10, 20, 30], 2, 2, g);
         AssertClose(
         [
             0, 0, 2.5f, 7.5f, 10, 0,
@@ -90,8 +90,8 @@ public class MapOpsTests
     public void ToOriginalGeometry_WholeImage_EqualsResize()
     {
         var map = new float[] { 1, 5, 2, 8, 3, 0 };
-        var a = MapOps.ToOriginalGeometry(map, 2, 3, CropGeometry.Whole(7, 5));
-        var b = MapOps.ResizeBilinear(map, 2, 3, 5, 7);
+        var a = MapMath.ToOriginalGeometry(map, 2, 3, CropGeometry.Whole(7, 5));
+        var b = MapMath.ResizeBilinear(map, 2, 3, 5, 7);
         AssertClose(b, a, 1e-4f);
     }
 
@@ -101,7 +101,7 @@ public class MapOpsTests
         // 320×240 cropped to 224: window x in [54.43, 264.63), y in [15, 225)
         var g = Salient.Imaging.Preprocessor.ComputeGeometry(320, 240, 224, 224, ResizeMode.Crop);
         var map = Enumerable.Repeat(1f, 7 * 7).ToArray();
-        var r = MapOps.ToOriginalGeometry(map, 7, 7, g);
+        var r = MapMath.ToOriginalGeometry(map, 7, 7, g);
         Assert.Equal(320 * 240, r.Length);
         Assert.Equal(0f, r[10 * 320 + 100]); // above the window (y = 10)
         Assert.Equal(0f, r[100 * 320 + 50]); // left of it (x = 50)

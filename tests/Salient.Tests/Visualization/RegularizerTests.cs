@@ -10,7 +10,7 @@ public class RegularizerTests
     [Fact]
     public void GaussianKernel_IsNormalizedSymmetricWithRadiusThreeSigma()
     {
-        var k = Regularizers.GaussianKernel(1f);
+        var k = Blur.GaussianKernel(1f);
         Assert.Equal(7, k.Length); // radius ⌈3σ⌉ = 3
         Assert.Equal(1.0, k.Sum(), 5);
         for (int i = 0; i < 3; i++) Assert.Equal(k[i], k[6 - i]);
@@ -18,13 +18,13 @@ public class RegularizerTests
         Assert.Equal(1 / 2.505950, k[3], 5);
         Assert.Equal(0.606531 / 2.505950, k[2], 5);
         Assert.Equal(0.011109 / 2.505950, k[0], 5);
-        Assert.Equal([1f], Regularizers.GaussianKernel(0f));
+        Assert.Equal([1f], Blur.GaussianKernel(0f));
     }
 
     [Fact]
     public void GaussianKernel_HalfSigmaHasRadiusTwo()
     {
-        var k = Regularizers.GaussianKernel(0.5f);
+        var k = Blur.GaussianKernel(0.5f);
         Assert.Equal(5, k.Length);
         Assert.True(k[2] > 0.78 && k[2] < 0.80); // e^0 / (1 + 2e^−2 + 2e^−8) = 0.7870
         Assert.Equal(0.7870, k[2], 3);
@@ -36,8 +36,8 @@ public class RegularizerTests
         int h = 9, w = 9;
         var img = new float[h * w];
         img[4 * w + 4] = 1f;
-        Regularizers.GaussianBlur(img, h, w, 1f);
-        var k = Regularizers.GaussianKernel(1f);
+        Blur.Gaussian(img, h, w, 1f);
+        var k = Blur.GaussianKernel(1f);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
             {
@@ -46,7 +46,7 @@ public class RegularizerTests
                 Assert.Equal(expected, img[y * w + x], 6);
             }
         var flat = Enumerable.Repeat(3.5f, 2 * 5 * 4).ToArray(); // two planes, mirrored borders
-        Regularizers.GaussianBlur(flat, 5, 4, 1.3f);
+        Blur.Gaussian(flat, 5, 4, 1.3f);
         Assert.All(flat, v => Assert.Equal(3.5f, v, 5));
     }
 
@@ -54,9 +54,9 @@ public class RegularizerTests
     public void GaussianBlur_MirrorsAtTheBorder()
     {
         // A 1×3 row [0, 0, 3] blurred horizontally with σ = 0.5 (taps at ±1, ±2, mirror … c b a | a b c | c b a …).
-        var k = Regularizers.GaussianKernel(0.5f);
+        var k = Blur.GaussianKernel(0.5f);
         var row = new float[] { 0, 0, 3 };
-        Regularizers.GaussianBlur(row, 1, 3, 0.5f);
+        Blur.Gaussian(row, 1, 3, 0.5f);
         // Last pixel: neighbours right of it mirror back onto itself (index 3 → 2, 4 → 1).
         float expectedLast = 3 * (k[2] + k[3]);
         Assert.Equal(expectedLast, row[2], 5);
@@ -72,7 +72,7 @@ public class RegularizerTests
     [InlineData(100, 4.0)]
     public void Percentile_InterpolatesLinearlyLikeNumpy(double pct, double expected)
     {
-        Assert.Equal(expected, Regularizers.Percentile(new float[] { 4, 1, 3, 2 }, pct), 5);
+        Assert.Equal(expected, Statistics.Percentile(new float[] { 4, 1, 3, 2 }, pct), 5);
     }
 
     [Fact]
@@ -81,10 +81,10 @@ public class RegularizerTests
         var rng = new Random(3);
         var v = Enumerable.Range(0, 1001).Select(_ => (float)rng.NextDouble()).ToArray();
         var sorted = v.OrderBy(x => x).ToArray();
-        Assert.Equal(sorted[500], Regularizers.Percentile(v, 50));
-        Assert.Equal(sorted[900], Regularizers.Percentile(v, 90));
-        Assert.Equal(sorted[0], Regularizers.Percentile(v, 0));
-        Assert.Equal(0.5f * (sorted[2] + sorted[3]), Regularizers.Percentile(v, 0.25), 6);
+        Assert.Equal(sorted[500], Statistics.Percentile(v, 50));
+        Assert.Equal(sorted[900], Statistics.Percentile(v, 90));
+        Assert.Equal(sorted[0], Statistics.Percentile(v, 0));
+        Assert.Equal(0.5f * (sorted[2] + sorted[3]), Statistics.Percentile(v, 0.25), 6);
     }
 
     [Fact]

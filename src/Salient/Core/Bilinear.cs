@@ -1,17 +1,17 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace Salient.Perturbation;
+namespace Salient.Core;
 
 /// <summary>
 /// Separable bilinear resize of one plane with precomputed taps, for the many masks of a
-/// perturbation method. Sampling is the one of <see cref="Rendering.MapOps.ResizeBilinear"/>
+/// perturbation method. Sampling is the one of <see cref="MapMath.ResizeBilinear"/>
 /// (half-pixel centres, align_corners = false, edge clamped: output x samples source coordinate
 /// (x + 0.5)·srcW/dstW − 0.5) and so is the arithmetic (a + (b − a)·f along x, then along y), so
 /// the results are bit-identical; only the work is arranged differently (rows first, then a
 /// vectorized blend of two rows per output row).
 /// </summary>
-public sealed class BilinearUpsampler
+internal sealed class BilinearUpsampler
 {
     private readonly int _srcH, _srcW, _dstH, _dstW;
     private readonly int[] _x0, _x1, _y0, _y1;
@@ -38,13 +38,7 @@ public sealed class BilinearUpsampler
         var i1 = new int[dstN];
         var f = new float[dstN];
         double scale = (double)srcN / dstN;
-        for (int i = 0; i < dstN; i++)
-        {
-            double s = (i + 0.5) * scale - 0.5;
-            if (s <= 0) { i0[i] = 0; i1[i] = 0; f[i] = 0; }
-            else if (s >= srcN - 1) { i0[i] = srcN - 1; i1[i] = srcN - 1; f[i] = 0; }
-            else { int a = (int)s; i0[i] = a; i1[i] = a + 1; f[i] = (float)(s - a); }
-        }
+        for (int i = 0; i < dstN; i++) (i0[i], i1[i], f[i]) = MapMath.Tap((i + 0.5) * scale - 0.5, srcN);
         return (i0, i1, f);
     }
 
@@ -109,67 +103,3 @@ public sealed class BilinearUpsampler
     }
 }
 
-/// <summary>Small vectorized span kernels for building perturbed inputs.</summary>
-internal static class SpanMath
-{
-    /// <summary>dst[i] = x[i] · m[i].</summary>
-    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> m, Span<float> dst)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
-            var dv = MemoryMarshal.Cast<float, Vector<float>>(dst);
-            int len = Math.Min(dv.Length, Math.Min(xv.Length, mv.Length));
-            for (int v = 0; v < len; v++) dv[v] = xv[v] * mv[v];
-            i = len * Vector<float>.Count;
-        }
-        for (; i < dst.Length; i++) dst[i] = x[i] * m[i];
-    }
-
-    /// <summary>m[i] = (m[i] − offset) · scale, in place.</summary>
-    public static void Affine(Span<float> m, float offset, float scale)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
-            var o = new Vector<float>(offset);
-            var s = new Vector<float>(scale);
-            for (int v = 0; v < mv.Length; v++) mv[v] = (mv[v] - o) * s;
-            i = mv.Length * Vector<float>.Count;
-        }
-        for (; i < m.Length; i++) m[i] = (m[i] - offset) * scale;
-    }
-
-    /// <summary>acc[i] += w · m[i] (double accumulator).</summary>
-    public static void AddScaled(Span<double> acc, ReadOnlySpan<float> m, double w)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
-            var av = MemoryMarshal.Cast<double, Vector<double>>(acc);
-            var vw = new Vector<double>(w);
-            int n = Math.Min(mv.Length, av.Length / 2);
-            for (int v = 0; v < n; v++)
-            {
-                Vector.Widen(mv[v], out var lo, out var hi);
-                av[2 * v] += lo * vw;
-                av[2 * v + 1] += hi * vw;
-            }
-            i = n * Vector<float>.Count;
-        }
-        for (; i < acc.Length; i++) acc[i] += w * m[i];
-    }
-
-    /// <summary>True when every value of <paramref name="s"/> equals the first.</summary>
-    public static bool IsConstant(ReadOnlySpan<float> s)
-    {
-        if (s.Length == 0) return true;
-        float first = s[0];
-        foreach (var v in s) if (v != first) return false;
-        return true;
-    }
-}

@@ -1,9 +1,7 @@
-using Salient.Imaging;
-
-namespace Salient.Rendering;
+namespace Salient.Core;
 
 /// <summary>Operations on single-channel saliency maps stored row-major (height × width).</summary>
-public static class MapOps
+public static class MapMath
 {
     /// <summary>
     /// Bilinear resize with half-pixel centers (align_corners = false) and edge clamping — the same
@@ -17,38 +15,14 @@ public static class MapOps
         CheckSize(src, srcH, srcW, nameof(src));
         if (dstH <= 0 || dstW <= 0) throw new ArgumentOutOfRangeException(nameof(dstH), "target size must be positive");
         if (srcH == dstH && srcW == dstW) return (float[])src.Clone();
-
-        var xs = Taps(srcW, dstW);
-        var ys = Taps(srcH, dstH);
+        var up = new BilinearUpsampler(srcH, srcW, dstH, dstW);
         var dst = new float[checked(dstH * dstW)];
-        for (int y = 0; y < dstH; y++)
-        {
-            var (y0, y1, fy) = ys[y];
-            int r0 = y0 * srcW, r1 = y1 * srcW;
-            for (int x = 0; x < dstW; x++)
-            {
-                var (x0, x1, fx) = xs[x];
-                float top = src[r0 + x0] + (src[r0 + x1] - src[r0 + x0]) * fx;
-                float bottom = src[r1 + x0] + (src[r1 + x1] - src[r1 + x0]) * fx;
-                dst[y * dstW + x] = top + (bottom - top) * fy;
-            }
-        }
+        up.Resize(src, dst, new float[up.ScratchLength]);
         return dst;
     }
 
-    private static (int I0, int I1, float F)[] Taps(int srcN, int dstN)
-    {
-        var taps = new (int, int, float)[dstN];
-        double scale = (double)srcN / dstN;
-        for (int i = 0; i < dstN; i++)
-        {
-            double s = (i + 0.5) * scale - 0.5;
-            taps[i] = Tap(s, srcN);
-        }
-        return taps;
-    }
-
-    private static (int I0, int I1, float F) Tap(double s, int n)
+    /// <summary>The two source indices and the blend weight for source coordinate <paramref name="s"/> on an axis of n samples (edge clamped).</summary>
+    internal static (int I0, int I1, float F) Tap(double s, int n)
     {
         if (s <= 0) return (0, 0, 0f);
         if (s >= n - 1) return (n - 1, n - 1, 0f);
@@ -144,6 +118,20 @@ public static class MapOps
             }
         }
         return result;
+    }
+
+    /// <summary>|m| / (the given quantile of |m|), clipped to [0,1]; falls back to ÷max when the quantile is 0.</summary>
+    public static float[] NormalizeByPercentile(float[] map, double q)
+    {
+        var abs = Array.ConvertAll(map, Math.Abs);
+        float max = abs.Length == 0 ? 0 : abs.Max();
+        // The order statistic by quickselect (O(n); a full sort of a 224×224 map cost ~3 ms per map).
+        float p = abs.Length == 0 ? 0 : Statistics.Select(abs, Math.Clamp((int)Math.Ceiling(q * abs.Length) - 1, 0, abs.Length - 1));
+        if (p <= 0) p = max;
+        var r = new float[map.Length];
+        if (p <= 0) return r;
+        for (int i = 0; i < r.Length; i++) r[i] = Math.Min(1f, Math.Abs(map[i]) / p);
+        return r;
     }
 
     private static void CheckSize(float[] map, int h, int w, string name)
