@@ -1,3 +1,4 @@
+using Salient.Autodiff;
 using System.Diagnostics;
 using Salient.Imaging;
 using Salient.Methods;

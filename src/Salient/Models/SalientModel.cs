@@ -13,7 +13,8 @@ public sealed class SalientModel : IDisposable
 {
     private readonly ConcurrentDictionary<(int H, int W), Lazy<ModelStructure>> _structures = new();
     private readonly ConcurrentDictionary<string, Lazy<GraphSession>> _sessions = new();
-    private readonly Lazy<Autodiff.GradientEngine> _gradients;
+    private readonly ConcurrentDictionary<Type, Lazy<object>> _parts = new();
+    private volatile bool _disposed;
 
     private SalientModel(string path, Graph graph, InputSpec input, ModelOptions options, Sidecar? sidecar)
     {
@@ -36,11 +37,21 @@ public sealed class SalientModel : IDisposable
         else InputSize = (224, 224);
         DefaultLayerName = options.DefaultLayer ?? sidecar?.Layer ?? "auto";
         Labels = LoadLabels(path, options, sidecar);
-        _gradients = new Lazy<Autodiff.GradientEngine>(() => new Autodiff.GradientEngine(Graph, Input, Runtime));
     }
 
-    /// <summary>The gradient engine of this model (backward graphs built on demand and cached).</summary>
-    public Autodiff.GradientEngine Gradients => _gradients.Value;
+    /// <summary>
+    /// A per-model part that a later stage of the pipeline attaches (the gradient engine, cut
+    /// sessions…): created once, on first use, and disposed with the model. This is how layers above
+    /// Models keep per-model state without Models knowing them.
+    /// </summary>
+    internal T Part<T>(Func<SalientModel, T> create) where T : class
+    {
+        ThrowIfDisposed();
+        return (T)_parts.GetOrAdd(typeof(T), _ => new Lazy<object>(() => create(this))).Value;
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> has been called.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     public string Path { get; }
     /// <summary>The graph after constant folding (read-only by convention).</summary>
@@ -59,6 +70,7 @@ public sealed class SalientModel : IDisposable
     /// <summary>Loads an ONNX model: parse, fold constant weight subgraphs, detect the image input, read the sidecar.</summary>
     public static SalientModel Load(string path, ModelOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(path);
         options ??= new ModelOptions();
         var graph = OnnxReader.ReadFile(path);
         ConstantFolder.Fold(graph);
@@ -88,6 +100,7 @@ public sealed class SalientModel : IDisposable
     /// <summary>Shapes, layouts, layer table and default layer for an input size (default: <see cref="InputSize"/>).</summary>
     public ModelStructure Structure(int? height = null, int? width = null)
     {
+        ThrowIfDisposed();
         var key = (height ?? InputSize.Height, width ?? InputSize.Width);
         return _structures.GetOrAdd(key, k => new Lazy<ModelStructure>(() =>
         {
@@ -124,6 +137,8 @@ public sealed class SalientModel : IDisposable
     /// <summary>An ORT session whose outputs are the model's outputs plus <paramref name="extraOutputs"/> (cached).</summary>
     public GraphSession Session(IEnumerable<string> extraOutputs)
     {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(extraOutputs);
         var extras = extraOutputs.Where(e => !Graph.IsGraphOutput(e)).Distinct().OrderBy(e => e, StringComparer.Ordinal).ToList();
         var key = string.Join("\n", extras);
         return _sessions.GetOrAdd(key, _ => new Lazy<GraphSession>(() =>
@@ -135,11 +150,20 @@ public sealed class SalientModel : IDisposable
     }
 
     /// <summary>Decodes an image file with this model's pixel limit.</summary>
-    public RgbImage LoadImage(string path) => ImageLoader.Load(path, new ImageLoadOptions { MaxPixels = Options.MaxPixels });
+    public RgbImage LoadImage(string path)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(path);
+        return ImageLoader.Load(path, new ImageLoadOptions { MaxPixels = Options.MaxPixels });
+    }
 
     /// <summary>Resizes/crops and normalizes an image into this model's input layout.</summary>
-    public PreparedInput Prepare(RgbImage image) =>
-        Preprocessor.Prepare(image, InputSize.Width, InputSize.Height, Input.Channels, Input.Layout, Resize, Preprocessing);
+    public PreparedInput Prepare(RgbImage image)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(image);
+        return Preprocessor.Prepare(image, InputSize.Width, InputSize.Height, Input.Channels, Input.Layout, Resize, Preprocessing);
+    }
 
     /// <summary>
     /// Packs prepared images into one batch input. For a single image the batch IS that image's
@@ -147,6 +171,7 @@ public sealed class SalientModel : IDisposable
     /// </summary>
     public InputValue Pack(IReadOnlyList<PreparedInput> items)
     {
+        ArgumentNullException.ThrowIfNull(items);
         if (items.Count == 0) throw new ArgumentException("empty batch");
         if (!Input.DynamicBatch && items.Count != Input.FixedBatch)
             throw new SalientException($"the model's batch size is fixed at {Input.FixedBatch}");
@@ -161,6 +186,8 @@ public sealed class SalientModel : IDisposable
     /// <summary>Runs the model on prepared images and returns the requested tensors (+ the logits).</summary>
     public Dictionary<string, TensorValue> Run(IReadOnlyList<PreparedInput> items, params string[] tensors)
     {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(tensors);
         var structure = Structure();
         var wanted = tensors.Append(structure.LogitsName).Distinct().ToList();
         if (!Input.DynamicBatch && items.Count != Input.FixedBatch)
@@ -183,6 +210,7 @@ public sealed class SalientModel : IDisposable
     /// <summary>Top-k classes with softmax probabilities (a model that ends in Softmax is used as is).</summary>
     public IReadOnlyList<Prediction>[] Predict(IReadOnlyList<PreparedInput> items, int top = 5)
     {
+        ArgumentNullException.ThrowIfNull(items);
         var structure = Structure();
         var outs = Run(items, structure.OutputName);
         var logits = outs[structure.LogitsName];
@@ -227,8 +255,10 @@ public sealed class SalientModel : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
         foreach (var s in _sessions.Values) if (s.IsValueCreated) s.Value.Dispose();
         _sessions.Clear();
-        if (_gradients.IsValueCreated) _gradients.Value.Dispose();
+        foreach (var p in _parts.Values) if (p.IsValueCreated && p.Value is IDisposable d) d.Dispose();
+        _parts.Clear();
     }
 }
