@@ -1,3 +1,4 @@
+using Salient.Methods;
 using System.Diagnostics;
 using System.Globalization;
 using Salient.Explain;
@@ -116,9 +117,9 @@ internal static class PerturbationBench
             foreach (var method in o.Methods)
             {
                 var p = new Dictionary<string, string>();
-                if (o.BatchSize is { } b) p[MethodParameters.BatchSize] = b.ToString(CultureInfo.InvariantCulture);
-                if (o.RiseMasks is { } m && method == "rise") p[MethodParameters.Masks] = m.ToString(CultureInfo.InvariantCulture);
-                if (o.TopChannels is { } tc && method == "scorecam") p[MethodParameters.TopChannels] = tc.ToString(CultureInfo.InvariantCulture);
+                if (o.BatchSize is { } b) p[CommonParameters.BatchSize.Name] = b.ToString(CultureInfo.InvariantCulture);
+                if (o.RiseMasks is { } m && method == "rise") p[Methods.Rise.Masks.Name] = m.ToString(CultureInfo.InvariantCulture);
+                if (o.TopChannels is { } tc && method == "scorecam") p[Methods.ScoreCam.TopChannels.Name] = tc.ToString(CultureInfo.InvariantCulture);
                 var request = new ExplainRequest { Methods = [method], Classes = ["243"], Parameters = p };
                 bool head = method == "ablationcam";
                 var cut = head ? CutSession.For(model, layer.Name) : null;
@@ -175,8 +176,8 @@ internal static class PerturbationBench
 
     private static string Setting(string method, Dictionary<string, string> p) => method switch
     {
-        "scorecam" => p.TryGetValue(MethodParameters.TopChannels, out var t) ? $" (top {t})" : " (all channels)",
-        "rise" => $" ({(p.TryGetValue(MethodParameters.Masks, out var m) ? m : Methods.Rise.DefaultMasks.ToString(CultureInfo.InvariantCulture))} masks)",
+        "scorecam" => p.TryGetValue(Methods.ScoreCam.TopChannels.Name, out var t) ? $" (top {t})" : " (all channels)",
+        "rise" => $" ({(p.TryGetValue(Methods.Rise.Masks.Name, out var m) ? m : Methods.Rise.DefaultMasks.ToString(CultureInfo.InvariantCulture))} masks)",
         "occlusion" => " (default patch/stride)",
         _ => "",
     };

@@ -29,6 +29,11 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
+        catch (Methods.ParameterException e)
+        {
+            stderr.WriteLine($"error: {e.Describe(n => "--" + n)}");
+            return 1;
+        }
         catch (SalientException e)
         {
             stderr.WriteLine($"error: {e.Message}");

@@ -22,6 +22,9 @@ internal sealed class CommonOptions
     public readonly Option<int?> Threads = new("--threads") { Description = "ONNX Runtime intra-op threads (default: one per core)" };
     public readonly Option<string?> Provider = new("--provider") { Description = "execution provider: cpu (default) | cuda" };
 
+    /// <summary>The names of the shared options (generated options must not reuse them).</summary>
+    public IEnumerable<string> Names => new Option[] { Model, Labels, Preprocess, Mean, Std, Scale, Bgr, Resize, Size, MaxPixels, Threads, Provider }.Select(o => o.Name);
+
     public void AddTo(Command c)
     {
         foreach (var o in new Option[] { Model, Labels, Preprocess, Mean, Std, Scale, Bgr, Resize, Size, MaxPixels, Threads, Provider })

@@ -7,7 +7,6 @@ using Salient.Explain;
 using Salient.Imaging;
 using Salient.Methods;
 using Salient.Models;
-using Salient.Perturbation;
 using Salient.Rendering;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -39,22 +38,9 @@ internal static class ExplainCommand
         var json = new Option<bool>("--json") { Description = "write summary.json (model, input, layer, class, score, map shape, files, timings)" };
         var param = new Option<string[]>("--param") { Description = "method parameter NAME=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
 
-        // First-class method options; each sets the request parameter of the same name (and wins over --param).
-        var methodOptions = new (Option Option, string Parameter)[]
-        {
-            (Value("--batch-size", "N", "perturbation methods: inputs per ONNX Runtime batch (default: from the model's memory footprint, at most 32)"), MethodParameters.BatchSize),
-            (Value("--variant", "NAME", "scorecam: default (softmax over channels of the masked logits) | paper (probability increase over a zero baseline)"), MethodParameters.Variant),
-            (Value("--top-channels", "N", "scorecam: only the N channels with the largest mean activation (Faster-Score-CAM)"), MethodParameters.TopChannels),
-            (Value("--patch", "N", "occlusion: patch side in input pixels (default: input size / 7, 32 at 224)"), MethodParameters.Patch),
-            (Value("--stride", "N", "occlusion: step between patches in pixels (default: patch / 2)"), MethodParameters.Stride),
-            (Value("--fill", "VALUE", "occlusion: patch fill: mean (default) | zero | a number in model-input units (after preprocessing)"), MethodParameters.Fill),
-            (Value("--masks", "N", $"rise: number of random masks (default {Rise.DefaultMasks})"), MethodParameters.Masks),
-            (Value("--cell", "N", "rise: mask grid cell in input pixels (default: input size / 7, 32 at 224)"), MethodParameters.Cell),
-            (Value("--p", "P", "rise: probability that a mask cell is kept (default 0.5)"), MethodParameters.KeepProbability),
-            (Value("--seed", "S", "random seed of rise (and of other randomized methods); default 0, the same seed gives the same map"), MethodParameters.Seed),
-            (new Option<bool>("--aug-smooth") { Description = "CAM methods: average over horizontal flip × zoom 1.0/1.1/0.9, de-augmented" }, MethodParameters.AugSmooth),
-            (new Option<bool>("--eigen-smooth") { Description = "CAM methods: first principal component of the weighted activations instead of their sum" }, MethodParameters.EigenSmooth),
-        };
+        // One option per declared method parameter (generated from the declarations); each sets the
+        // request parameter of the same name and wins over --param.
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
@@ -67,12 +53,7 @@ internal static class ExplainCommand
             float a = p.GetValue(alpha);
             if (a is < 0 or > 1 || float.IsNaN(a)) throw new SalientException($"--alpha {a} must be between 0 and 1");
             var parameters = ParseParams(p.GetValue(param));
-            foreach (var (o, name) in methodOptions)
-            {
-                if (o is Option<bool> flag) { if (p.GetValue(flag)) parameters[name] = "true"; }
-                else if (o is Option<string?> value && p.GetValue(value) is { } v) parameters[name] = v;
-            }
-            MethodParameters.Validate(parameters);
+            MethodOptions.Collect(p, methodOptions, parameters);
             var request = new ExplainRequest
             {
                 Methods = Split(p.GetValue(method)!),
@@ -81,7 +62,9 @@ internal static class ExplainCommand
                 Parameters = parameters,
             };
             var methods = request.Methods.Select(MethodRegistry.Get).ToList(); // fail fast on a typo
-            if (MethodParameters.Flag(parameters, MethodParameters.AugSmooth) && methods.Where(m => !m.UsesLayer).Select(m => m.Name).ToList() is { Count: > 0 } pixel)
+            ParameterCheck.Validate(methods, parameters);
+            if (parameters.TryGetValue(CommonParameters.AugSmooth.Name, out var aug) && CommonParameters.AugSmooth.Parse(aug)
+                && methods.Where(m => !m.UsesLayer).Select(m => m.Name).ToList() is { Count: > 0 } pixel)
                 stderr.WriteLine($"note: --aug-smooth applies to CAM (layer) methods; {string.Join(", ", pixel)} run without it");
             var files = CommonOptions.ExpandImages(p.GetValue(images));
             var total = Stopwatch.StartNew();
@@ -93,7 +76,7 @@ internal static class ExplainCommand
             {
                 // Perturbation methods run hundreds of forward passes per image: one image at a time, so
                 // progress moves per image. The cheap methods share one forward pass for a few images.
-                ImagesPerBatch = methods.Any(m => m is IPerturbationMethod) ? 1 : 8,
+                ImagesPerBatch = methods.Any(m => m.ManyForwardPasses) ? 1 : 8,
             };
             var summary = run.Execute();
             if (p.GetValue(json))
@@ -122,9 +105,6 @@ internal static class ExplainCommand
         });
         return cmd;
     }
-
-    private static Option<string?> Value(string name, string helpName, string description) =>
-        new(name) { Description = description, HelpName = helpName };
 
     /// <summary>One decoded (or failed) image from the background decoder.</summary>
     private sealed record Decoded(int Index, string File, RgbImage? Image, PreparedInput? Prepared, TimeSpan DecodeTime, Exception? Error);

@@ -1,13 +1,14 @@
-using Salient.Autodiff;
 using System.Diagnostics;
+using Salient.Autodiff;
 using Salient.Imaging;
 using Salient.Methods;
 using Salient.Models;
-using Salient.Perturbation;
-using Salient.Rendering;
 using Salient.Runtime;
 
 namespace Salient.Explain;
+
+/// <summary>How far an <see cref="Explainer.Explain"/> call is: methods finished of the request's total.</summary>
+public readonly record struct ExplainProgress(int MethodsDone, int MethodsTotal, string Method);
 
 /// <summary>
 /// The explain pipeline: one forward run fetches the logits and every target layer's activation,
@@ -15,28 +16,37 @@ namespace Salient.Explain;
 /// with several layers, brought to the input grid and averaged). With the parameter
 /// <c>aug-smooth=true</c>, layer (CAM-family) methods run on flipped/zoomed copies of the inputs too
 /// and their maps are de-augmented and averaged on the input grid (<see cref="AugSmooth"/>).
+/// Methods that combine another's maps (guided Grad-CAM) get them from here (<see cref="MethodContext.Compose"/>).
 /// </summary>
 public static class Explainer
 {
-    public static ExplainResult Explain(SalientModel model, IReadOnlyList<PreparedInput> items, ExplainRequest request)
+    public static ExplainResult Explain(SalientModel model, IReadOnlyList<PreparedInput> items, ExplainRequest request,
+        IProgress<ExplainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(request);
+        model.ThrowIfDisposed();
         if (items.Count == 0) throw new ArgumentException("no images to explain", nameof(items));
+        if (items.Any(i => i is null)) throw new ArgumentNullException(nameof(items), "an item is null");
         var structure = model.Structure();
         var methods = request.Methods.Select(MethodRegistry.Get).ToList();
         if (methods.Count == 0) throw new SalientException("no method given");
-        MethodParameters.Validate(request.Parameters); // a bad option fails before any forward pass
-        bool needLayers = methods.Any(m => m.UsesLayer);
-        var layers = needLayers ? ResolveLayers(structure, request.Layers) : [];
+        var parameters = new Dictionary<string, string>(request.Parameters, StringComparer.OrdinalIgnoreCase);
+        ParameterCheck.Validate(methods, parameters); // a bad parameter fails before any forward pass
+        var composed = methods.SelectMany(m => m.Composes).Distinct().Select(MethodRegistry.Get).ToList();
+        var layerMethods = methods.Concat(composed).Where(m => m.UsesLayer).Distinct().ToList();
+        var layers = layerMethods.Count > 0 ? structure.ResolveTargetLayers(request.Layers, model.DefaultLayerName) : [];
 
         var sw = Stopwatch.StartNew();
         // One forward run: logits, every target layer, and whatever else the layer methods ask for
         // (e.g. the forward values a Grad-CAM backward reads, so it needs no second forward).
         var wanted = new List<string>(layers.Select(l => l.Name));
         var noClasses = items.Select(_ => Array.Empty<int>()).ToList();
-        foreach (var m in methods.Where(m => m.UsesLayer))
+        foreach (var m in layerMethods)
             foreach (var layer in layers)
-                wanted.AddRange(m.ForwardTensors(new MethodContext(model, structure, layer, items, noClasses, request.Parameters, new())));
-        using var pass = SharedForward(model, structure, methods, items, wanted.Distinct().ToList(), request);
+                wanted.AddRange(m.ForwardTensors(new MethodContext(model, structure, layer, items, noClasses, parameters, new())));
+        using var pass = SharedForward(model, structure, methods, items, wanted.Distinct().ToList(), parameters);
         var forward = pass is null
             ? model.Run(items, wanted.Distinct().ToArray())
             : wanted.Append(structure.LogitsName).Distinct().ToDictionary(t => t, pass.Value);
@@ -53,15 +63,14 @@ public static class Explainer
 
         // aug-smooth (CAM family): the methods also see flipped/zoomed copies of the inputs, whose
         // forward pass is run once (lazily) for all methods and layers; maps are de-augmented and averaged.
-        bool augSmooth = MethodParameters.Flag(request.Parameters, MethodParameters.AugSmooth);
+        var augSmooth = new MethodContext(model, structure, null, items, itemClasses, parameters, forward).Get(CommonParameters.AugSmooth);
         List<PreparedInput>? augItems = null;
         List<int[]>? augClasses = null;
         Dictionary<string, TensorValue>? augForward = null;
 
-        var results = new List<Explanation>();
-        foreach (var method in methods)
+        List<Explanation> Run(IExplanationMethod method)
         {
-            sw.Restart();
+            var watch = Stopwatch.StartNew();
             var perLayer = new List<(string Layer, IReadOnlyList<RawMap> Maps)>();
             if (method.UsesLayer && augSmooth)
             {
@@ -70,20 +79,39 @@ public static class Explainer
                 augForward ??= model.Run(augItems, layers.Select(l => l.Name).ToArray());
                 foreach (var layer in layers)
                 {
-                    var maps = method.Compute(new MethodContext(model, structure, layer, augItems, augClasses, request.Parameters, augForward) { RequestedLayers = request.Layers });
+                    var maps = method.Compute(new MethodContext(model, structure, layer, augItems, augClasses, parameters, augForward));
                     perLayer.Add((layer.Name, AugSmooth.Merge(maps, items)));
                 }
             }
             else if (method.UsesLayer)
                 foreach (var layer in layers)
-                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, itemClasses, request.Parameters, forward))));
+                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, itemClasses, parameters, forward))));
             else
-                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, itemClasses, request.Parameters, forward) { RequestedLayers = request.Layers, Pass = pass })));
-            var elapsed = sw.Elapsed;
-            results.AddRange(Combine(model, method, perLayer, items, logits, elapsed));
+                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, itemClasses, parameters, forward)
+                {
+                    Pass = pass,
+                    Compose = name => OnInputGrid(Run(MethodRegistry.Get(name)), items),
+                })));
+            return Combine(model, method, perLayer, items, logits, watch.Elapsed).ToList();
+        }
+
+        var results = new List<Explanation>();
+        for (int k = 0; k < methods.Count; k++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            results.AddRange(Run(methods[k]));
+            progress?.Report(new ExplainProgress(k + 1, methods.Count, methods[k].Name));
         }
         return new ExplainResult { Explanations = results, Logits = logits, ForwardTime = forwardTime };
     }
+
+    /// <summary>Each explanation's [0,1] map on its item's input grid (bilinear when at layer resolution).</summary>
+    private static IReadOnlyList<float[]> OnInputGrid(List<Explanation> explanations, IReadOnlyList<PreparedInput> items) =>
+        explanations.Select(e =>
+        {
+            var it = items[e.Item];
+            return e.Height == it.Height && e.Width == it.Width ? e.Normalized : MapMath.ResizeBilinear(e.Normalized, e.Height, e.Width, it.Height, it.Width);
+        }).ToList();
 
     /// <summary>
     /// When a pixel-gradient method will differentiate the items as given, the pipeline's one forward
@@ -91,17 +119,16 @@ public static class Explainer
     /// from it and the method then runs only the backward. Null (plain forward) otherwise, or when
     /// the program cannot be built for this model (the method then reports its own error).
     /// </summary>
-    private static Autodiff.ForwardPass? SharedForward(SalientModel model, ModelStructure structure, List<IExplanationMethod> methods,
-        IReadOnlyList<PreparedInput> items, List<string> wanted, ExplainRequest request)
+    private static ForwardPass? SharedForward(SalientModel model, ModelStructure structure, List<IExplanationMethod> methods,
+        IReadOnlyList<PreparedInput> items, List<string> wanted, IReadOnlyDictionary<string, string> parameters)
     {
         if (!model.Input.DynamicBatch && items.Count != model.Input.FixedBatch) return null;
-        var probe = new MethodContext(model, structure, null, items, items.Select(_ => Array.Empty<int>()).ToList(), request.Parameters, new())
-        { RequestedLayers = request.Layers };
+        var probe = new MethodContext(model, structure, null, items, items.Select(_ => Array.Empty<int>()).ToList(), parameters, new());
         // Beyond the gradient batch size the methods run in chunks; one pass over all items would hold every activation at once.
         if (items.Count > GradientRuns.BatchSize(probe)) return null;
         var shared = methods.Where(m => !m.UsesLayer).Select(m => m.SharedForwardRequest(probe)).FirstOrDefault(r => r is not null);
         if (shared is null) return null;
-        Autodiff.BackwardProgram program;
+        BackwardProgram program;
         try
         {
             var shape = model.Input.ShapeFor(items.Count, model.InputSize.Height, model.InputSize.Width);
@@ -109,19 +136,6 @@ public static class Explainer
         }
         catch (SalientException) { return null; }
         return program.Forward(model.Pack(items));
-    }
-
-    internal static List<LayerInfo> ResolveLayers(ModelStructure structure, IReadOnlyList<string> names)
-    {
-        var list = new List<LayerInfo>();
-        foreach (var name in names.Count == 0 ? ["auto"] : names)
-        {
-            var l = structure.ResolveLayer(name);
-            if (!l.IsCandidate)
-                throw new SalientException($"layer '{l.Name}' has shape {Onnx.Shapes.Format(l.Shape)}, not a spatial 4-D map; choose a layer marked as a candidate in `salient layers`");
-            if (!list.Contains(l)) list.Add(l);
-        }
-        return list;
     }
 
     private static IEnumerable<Explanation> Combine(SalientModel model, IExplanationMethod method,
@@ -160,7 +174,7 @@ public static class Explainer
                 ClassIndex = r.ClassIndex,
                 Label = model.ClassName(r.ClassIndex),
                 Logit = logits[r.Item][r.ClassIndex],
-                Probability = model.Structure().EndsInSoftmax ? probs[r.ClassIndex] : probs[r.ClassIndex],
+                Probability = probs[r.ClassIndex],
                 RawMap = raw,
                 Height = h,
                 Width = w,
@@ -174,6 +188,7 @@ public static class Explainer
         }
     }
 
+    /// <summary>A raw map scaled to [0,1] the method's way.</summary>
     public static float[] Normalize(float[] map, MapNormalization how) => how switch
     {
         MapNormalization.Max => MapMath.NormalizeByMax(map),

@@ -58,8 +58,7 @@ public static class GradientRuns
         return t.Data.AsSpan(row * per, per).ToArray();
     }
 
-    public static int BatchSize(MethodContext ctx) =>
-        int.TryParse(ctx.Parameter("batch-size"), out int b) && b > 0 ? b : DefaultBatch;
+    public static int BatchSize(MethodContext ctx) => ctx.Get(CommonParameters.BatchSize) ?? DefaultBatch;
 
     /// <summary>
     /// Backward runs on one batch's forward values, one per class slot: slot j seeds each item with
@@ -98,12 +97,14 @@ public static class GradientRuns
     public static Activation AsChw(float[] row, long[] shape, TensorLayout layout) =>
         Activation.FromTensor(new TensorValue("", Onnx.DataType.Float, [1, .. shape[1..]], row), 0, layout);
 
-    public static ReluRule ParseRelu(string? s, ReluRule dflt) => s?.ToLowerInvariant() switch
+    /// <summary>The names of the ReLU backward rules (the choices of the <c>relu</c> parameter).</summary>
+    public static IReadOnlyList<string> ReluNames { get; } = ["standard", "guided", "deconvnet"];
+
+    /// <summary>The ReLU backward rule of a (validated) <c>relu</c> parameter value.</summary>
+    public static ReluRule Relu(string name) => name switch
     {
-        null or "" => dflt,
-        "standard" => ReluRule.Standard,
         "guided" => ReluRule.Guided,
         "deconvnet" => ReluRule.Deconvnet,
-        _ => throw new SalientException($"relu rule '{s}' is unknown; use standard, guided or deconvnet"),
+        _ => ReluRule.Standard,
     };
 }

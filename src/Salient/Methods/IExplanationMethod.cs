@@ -20,7 +20,8 @@ public sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, i
 
 /// <summary>
 /// An attribution method. Implementations are stateless; everything per-call comes in the
-/// <see cref="MethodContext"/>. Register new ones in <see cref="MethodRegistry"/>.
+/// <see cref="MethodContext"/>. Every non-abstract implementation with a parameterless constructor
+/// is registered by <see cref="MethodRegistry"/>: a new method is one file.
 /// </summary>
 public interface IExplanationMethod
 {
@@ -42,6 +43,12 @@ public interface IExplanationMethod
     /// (<see cref="MethodContext.Pass"/>), which runs only the backward: one forward per image, not two.
     /// </summary>
     Autodiff.GradientRequest? SharedForwardRequest(MethodContext ctx) => null;
+    /// <summary>The parameters the method reads (declared once; validated, parsed and documented from here).</summary>
+    IReadOnlyList<Parameter> Parameters => [];
+    /// <summary>True for methods that run many forward passes per image (perturbation methods): folder runs then explain one image at a time.</summary>
+    bool ManyForwardPasses => false;
+    /// <summary>Methods whose maps this one combines (guided Grad-CAM uses Grad-CAM's); the pipeline computes them (<see cref="MethodContext.Compose"/>).</summary>
+    IReadOnlyList<string> Composes => [];
     /// <summary>Computes one raw map per (item, class) of the context.</summary>
     IReadOnlyList<RawMap> Compute(MethodContext ctx);
 }

@@ -1,4 +1,5 @@
 using Salient.Imaging;
+using Salient.Autodiff;
 using Salient.Models;
 using Salient.Runtime;
 
@@ -28,14 +29,12 @@ public sealed class MethodContext
     /// <summary>Classes to explain, per item.</summary>
     public IReadOnlyList<int[]> Classes { get; }
     public IReadOnlyDictionary<string, string> Parameters { get; }
-    /// <summary>The target layer names of the request (pixel-space methods that combine with a CAM, e.g. guided Grad-CAM, use them).</summary>
-    public IReadOnlyList<string> RequestedLayers { get; init; } = ["auto"];
 
     /// <summary>
     /// The pipeline's forward pass when it ran a method's <see cref="IExplanationMethod.SharedForwardRequest"/>
     /// program on these items (its backward can run without another forward); null otherwise.
     /// </summary>
-    public Autodiff.ForwardPass? Pass { get; init; }
+    public ForwardPass? Pass { get; init; }
 
     /// <summary>Forward-pass tensors (cached: tensors already fetched are not recomputed).</summary>
     public TensorValue Forward(string tensor)
@@ -62,6 +61,19 @@ public sealed class MethodContext
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="count"/> generated inputs (rows of item <paramref name="item"/>'s shape, written by
+    /// <paramref name="fill"/>) through the whole model in batches; returns their logits (count × classes).
+    /// </summary>
+    public float[] RunRows(PreparedInput item, int count, Perturbation.RowFill fill, out int classes)
+    {
+        var session = Model.Session([Structure.LogitsName]);
+        int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForModel(Model);
+        var runner = new Perturbation.BatchRunner(session, [new Perturbation.BatchInput(Model.Input.Name, Perturbation.InputMasking.RowShape(Model, item), fill)],
+            Structure.LogitsName, batch, Model.Input.DynamicBatch ? null : Model.Input.FixedBatch);
+        return runner.Run(count, out classes);
+    }
+
     public LayerInfo RequireLayer(string method) =>
         Layer ?? throw new SalientException($"method '{method}' needs a target layer");
 
@@ -70,36 +82,22 @@ public sealed class MethodContext
 
     public float Logit(int item, int cls) => Forward(Structure.LogitsName).Data[item * Structure.ClassCount + cls];
 
-    public string? Parameter(string name) => Parameters.TryGetValue(name, out var v) ? v : null;
+    /// <summary>The parameter's value: as given, else its default (null: chosen from the input by the method).</summary>
+    public int? Get(IntParameter p) => Raw(p) is { } v ? p.Parse(v) : p.Default;
+    public double Get(NumberParameter p) => Raw(p) is { } v ? p.Parse(v) : p.Default;
+    public bool Get(FlagParameter p) => Raw(p) is { } v && p.Parse(v);
+    public string Get(ChoiceParameter p) => Raw(p) is { } v ? p.Parse(v) : p.Default;
+    public string Get(TextParameter p) => Raw(p) is { } v ? p.Parse(v) : p.Default;
+
+    private string? Raw(Parameter p) => Parameters.TryGetValue(p.Name, out var v) ? v : null;
+
+    /// <summary>
+    /// The maps of another method for these items and classes, computed by the pipeline exactly as it
+    /// computes that method's explanations (its layers, normalization and layer averaging) and given
+    /// in <see cref="GradientRuns.ItemClassPairs"/> order as [0,1] maps on the input grid. Set by the
+    /// pipeline for methods that declare <see cref="IExplanationMethod.Composes"/>.
+    /// </summary>
+    public Func<string, IReadOnlyList<float[]>> Compose { get; init; } =
+        name => throw new SalientException($"method '{name}' can only be combined with another inside the explain pipeline");
 }
 
-/// <summary>One item's activation of a 4-D layer, as C×H×W. Read-only: it may share the tensor's array.</summary>
-public sealed record Activation(float[] Data, int C, int H, int W)
-{
-    public int Plane => H * W;
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static Activation FromTensor(TensorValue t, int item, TensorLayout layout)
-    {
-        if (t.Shape.Length != 4) throw new SalientException($"layer '{t.Name}' has shape [{string.Join(",", t.Shape)}]; CAM methods need a 4-D spatial layer");
-        if (layout == TensorLayout.Nchw)
-        {
-            int c = (int)t.Shape[1], h = (int)t.Shape[2], w = (int)t.Shape[3];
-            if (item == 0 && t.Shape[0] == 1 && t.Data.Length == c * h * w) return new Activation(t.Data, c, h, w);   // one item: share, no copy
-            var d = new float[c * h * w];
-            Array.Copy(t.Data, (long)item * d.Length, d, 0, d.Length);
-            return new Activation(d, c, h, w);
-        }
-        else
-        {
-            int h = (int)t.Shape[1], w = (int)t.Shape[2], c = (int)t.Shape[3];
-            var d = new float[c * h * w];
-            long off = (long)item * d.Length;
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    for (int k = 0; k < c; k++)
-                        d[(k * h + y) * w + x] = t.Data[off + (y * w + x) * c + k];
-            return new Activation(d, c, h, w);
-        }
-    }
-}

@@ -140,6 +140,23 @@ public sealed class ModelStructure
     /// Resolves a user's layer name: "auto", an exact tensor name, an exact node name, or a unique
     /// substring of a tensor name (spatial candidates first). Unknown names fail with the closest names.
     /// </summary>
+    /// <summary>
+    /// The target layers of a request ("auto" = <paramref name="defaultLayer"/>, else the automatic
+    /// layer; names resolved as in <see cref="ResolveLayer"/>), each a 4-D spatial map; duplicates dropped.
+    /// </summary>
+    public List<LayerInfo> ResolveTargetLayers(IReadOnlyList<string> names, string defaultLayer = "auto")
+    {
+        var list = new List<LayerInfo>();
+        foreach (var name in names.Count == 0 ? ["auto"] : names)
+        {
+            var l = ResolveLayer(name == "auto" && defaultLayer != "auto" ? defaultLayer : name);
+            if (!l.IsCandidate)
+                throw new SalientException($"layer '{l.Name}' has shape {Onnx.Shapes.Format(l.Shape)}, not a spatial 4-D map; choose a layer marked as a candidate in `salient layers`");
+            if (!list.Contains(l)) list.Add(l);
+        }
+        return list;
+    }
+
     public LayerInfo ResolveLayer(string query)
     {
         if (string.IsNullOrWhiteSpace(query) || query.Equals("auto", StringComparison.OrdinalIgnoreCase))
@@ -160,23 +177,7 @@ public sealed class ModelStructure
             var names = (subCandidates.Count > 0 ? subCandidates : subs).Select(l => l.Name).ToList();
             throw new SalientException($"layer '{query}' is ambiguous: it matches {names.Count} layers ({string.Join(", ", names.Take(8))}{(names.Count > 8 ? ", …" : "")}); give the exact name");
         }
-        var closest = Layers.Select(l => l.Name).Distinct()
-            .OrderBy(n => Levenshtein(query.ToLowerInvariant(), n.ToLowerInvariant())).Take(5);
+        var closest = Names.Closest(query, Layers.Select(l => l.Name).Distinct(), 5);
         throw new SalientException($"unknown layer '{query}'; closest names: {string.Join(", ", closest)} (`salient layers` lists them all)");
-    }
-
-    internal static int Levenshtein(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 }

@@ -39,8 +39,4 @@ public static class BatchSizing
         var s = model.Structure();
         return Choose(BytesPerRow(model.Graph, s.Shapes, model.Input.DynamicBatch ? 1 : model.Input.FixedBatch));
     }
-
-    /// <summary>The user's --batch-size if given, else <paramref name="automatic"/>.</summary>
-    public static int Resolve(IReadOnlyDictionary<string, string> parameters, int automatic) =>
-        MethodParameters.Int(parameters, MethodParameters.BatchSize, 1, 1 << 16) ?? automatic;
 }

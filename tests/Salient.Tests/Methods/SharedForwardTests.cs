@@ -85,18 +85,25 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
     }
 
     [Fact]
-    public void Guided_gradcam_takes_its_layer_and_logits_from_the_pass_too()
+    public void Guided_gradcam_takes_its_gradient_from_the_pass_and_its_gradcam_from_the_pipeline()
     {
         var m = _g.Model;
         var s = m.Structure();
         var other = Other();
         var method = MethodRegistry.Get("guided-gradcam");
+        Assert.Equal(["gradcam"], method.Composes);
         var probe = new MethodContext(m, s, null, [_g.Input], [[]], new Dictionary<string, string>(), new());
         var request = method.SharedForwardRequest(probe)!;
-        Assert.Contains(s.ResolveLayer("auto").Name, request.AlsoFetch);
         using var pass = m.Gradients.Build(request, m.Input.ShapeFor(1, m.InputSize.Height, m.InputSize.Width)).Forward(m.Pack([other]));
         int cls = Statistics.ArgMax(pass.Value(s.LogitsName).Data);   // its top class: a Grad-CAM that is not all zero
-        var got = method.Compute(new MethodContext(m, s, null, [_g.Input], [[cls]], new Dictionary<string, string>(), new()) { Pass = pass }).Single().Channels!;
+        // The Grad-CAM factor as the pipeline gives it: the other image's [0,1] map on the input grid.
+        var cam = Explainer.Explain(m, [other], new ExplainRequest { Methods = ["gradcam"], Classes = [cls.ToString()] }).Explanations.Single();
+        var camOnInput = MapMath.ResizeBilinear(cam.Normalized, cam.Height, cam.Width, other.Height, other.Width);
+        var got = method.Compute(new MethodContext(m, s, null, [_g.Input], [[cls]], new Dictionary<string, string>(), new())
+        {
+            Pass = pass,
+            Compose = name => name == "gradcam" ? [camOnInput] : throw new InvalidOperationException(name),
+        }).Single().Channels!;
         // Everything (guided gradient and Grad-CAM) must be the other image's.
         var want = Explainer.Explain(m, [other], new ExplainRequest { Methods = ["guided-gradcam"], Classes = [cls.ToString()] }).Explanations.Single().RawChannels!;
         float max = want.Max(Math.Abs);

@@ -65,12 +65,13 @@ public class FolderRunTests
     }
 
     [Theory]
-    [InlineData("--patch", "0", "--patch")]
-    [InlineData("--variant", "fastest", "default, paper")]
-    [InlineData("--p", "2", "--p")]
-    public void Bad_method_options_fail_before_any_work(string option, string value, string message)
+    [InlineData("occlusion", "--patch", "0", "--patch '0' must be an integer ≥ 1")]
+    [InlineData("scorecam", "--variant", "fastest", "default, paper")]
+    [InlineData("rise", "--p", "2", "--p '2' must be a number in (0, 1]")]
+    [InlineData("occlusion", "--p", "0.5", "unknown parameter 'p' for occlusion")]
+    public void Bad_method_options_fail_before_any_work(string method, string option, string value, string message)
     {
-        var r = CliRunner.Run("explain", "--method", "occlusion", option, value, "--out", CliRunner.TempDir());
+        var r = CliRunner.Run("explain", "--method", method, option, value, "--out", CliRunner.TempDir());
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("error: ", r.Err);
         Assert.Contains(message, r.Err);

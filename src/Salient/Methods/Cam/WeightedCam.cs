@@ -64,6 +64,9 @@ public abstract class WeightedCam : IExplanationMethod
     /// <summary>Tensors the pipeline should fetch in its one forward run (default: the target layer).</summary>
     public virtual IEnumerable<string> ForwardTensors(MethodContext ctx) => ctx.Layer is { } l ? [l.Name] : [];
 
+    /// <summary>The CAM family's parameters: eigen-smooth (plus what each method adds).</summary>
+    public virtual IReadOnlyList<Parameter> Parameters => [CommonParameters.EigenSmooth];
+
     /// <summary>True for methods defined as a principal component (Eigen-Grad-CAM).</summary>
     protected virtual bool AlwaysEigen => false;
 
@@ -73,7 +76,7 @@ public abstract class WeightedCam : IExplanationMethod
     public IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         ctx.RequireLayer(Name);
-        bool eigen = AlwaysEigen || IsTrue(ctx.Parameter("eigen-smooth"));
+        bool eigen = AlwaysEigen || ctx.Get(CommonParameters.EigenSmooth);
         var maps = new List<RawMap>();
         foreach (var t in ComputeTerms(ctx))
         {
@@ -83,6 +86,4 @@ public abstract class WeightedCam : IExplanationMethod
         }
         return maps;
     }
-
-    internal static bool IsTrue(string? v) => v is not null && (v.Equals("true", StringComparison.OrdinalIgnoreCase) || v == "1" || v.Equals("yes", StringComparison.OrdinalIgnoreCase));
 }

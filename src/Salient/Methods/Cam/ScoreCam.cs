@@ -18,17 +18,24 @@ namespace Salient.Methods;
 /// pass); <c>top-channels=N</c> (Faster-Score-CAM) keeps only the N channels with the largest mean
 /// activation.
 /// </summary>
-public sealed class ScoreCam : WeightedCam, IPerturbationMethod
+public sealed class ScoreCam : WeightedCam
 {
+    public static readonly ChoiceParameter Variant = new("variant", "default",
+        "default: softmax over channels of the masked logits; paper: probability increase over a zero baseline", "default", "paper");
+    public static readonly IntParameter TopChannels = new("top-channels", null,
+        "only the N channels with the largest mean activation (Faster-Score-CAM)", 1, automatic: "all channels");
+
+    public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, Variant, TopChannels, CommonParameters.BatchSize];
+    public bool ManyForwardPasses => true;
+
     public override string Name => "scorecam";
-    public override string Summary => "Score-CAM: channel weights from the scores of the input masked by each upsampled channel (Wang et al. 2020); --variant, --top-channels";
+    public override string Summary => "Score-CAM: channel weights from the scores of the input masked by each upsampled channel (Wang et al. 2020); variant, top-channels";
 
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
     {
         ctx.RequireLayer(Name);
-        var p = ctx.Parameters;
-        bool paper = MethodParameters.Choice(p, MethodParameters.Variant, "default", "paper") == "paper";
-        int? top = MethodParameters.Int(p, MethodParameters.TopChannels, 1);
+        bool paper = ctx.Get(Variant) == "paper";
+        int? top = ctx.Get(TopChannels);
         var terms = new List<CamTerms>();
         for (int item = 0; item < ctx.Items.Count; item++)
         {
@@ -39,7 +46,7 @@ public sealed class ScoreCam : WeightedCam, IPerturbationMethod
             double[]? baseline = null;
             if (paper && channels.Length > 0)
             {
-                var zero = InputMasking.RunModel(ctx, x, 1, (_, n, dst) => dst.Clear(), out int bc);
+                var zero = ctx.RunRows(x, 1, (_, n, dst) => dst.Clear(), out int bc);
                 baseline = ctx.Classes[item].Select(c => Statistics.Probability(zero.AsSpan(0, bc), c)).ToArray();
             }
             int ci = 0;
@@ -110,6 +117,6 @@ public sealed class ScoreCam : WeightedCam, IPerturbationMethod
                 InputMasking.Apply(x.Tensor, mask, dst.Slice(r * rowLength, rowLength), x.Channels, x.Layout);
             }
         }
-        return InputMasking.RunModel(ctx, x, channels.Length, Fill, out _);
+        return ctx.RunRows(x, channels.Length, Fill, out _);
     }
 }

@@ -1,5 +1,4 @@
 using Salient.Imaging;
-using Salient.Perturbation;
 
 namespace Salient.Methods;
 
@@ -17,24 +16,34 @@ namespace Salient.Methods;
 /// The raw map is signed (a patch whose removal raises the score gives a negative value); it is
 /// min–max normalized for display.
 /// </summary>
-public sealed class Occlusion : IExplanationMethod, IPerturbationMethod
+public sealed class Occlusion : IExplanationMethod
 {
+    public static readonly IntParameter Patch = new("patch", null, "patch side in input pixels", 1, automatic: "input size / 7 (32 at 224)");
+    public static readonly IntParameter Stride = new("stride", null, "step between patches in input pixels", 1, automatic: "patch / 2");
+    public static readonly TextParameter Fill = new("fill", "mean", "what a patch is filled with: each channel's mean, zero, or a number in model-input units (after preprocessing)",
+        "mean | zero | a number", v => v.ToLowerInvariant() is "mean" or "zero" || float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) && float.IsFinite(f)
+            ? null : "mean, zero or a number (in model-input units, after preprocessing)");
+
+    public IReadOnlyList<Parameter> Parameters => [Patch, Stride, Fill, CommonParameters.BatchSize];
+    public bool ManyForwardPasses => true;
+
     public string Name => "occlusion";
-    public string Summary => "occlusion: logit drop when a sliding patch is covered (Zeiler & Fergus 2014); --patch, --stride, --fill";
+    public string Summary => "occlusion: logit drop when a sliding patch is covered (Zeiler & Fergus 2014); patch, stride, fill";
     public bool UsesLayer => false;
     public MapNormalization Normalization => MapNormalization.MinMax;
 
     public IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
-        var p = ctx.Parameters;
-        var (useMean, fillValue) = MethodParameters.FillValue(p);
+        var fillText = ctx.Get(Fill).ToLowerInvariant();
+        bool useMean = fillText == "mean";
+        float fillValue = fillText is "mean" or "zero" ? 0f : float.Parse(fillText, System.Globalization.CultureInfo.InvariantCulture);
         var maps = new List<RawMap>();
         for (int item = 0; item < ctx.Items.Count; item++)
         {
             var x = ctx.Items[item];
             int h = x.Height, w = x.Width, c = x.Channels, plane = h * w;
-            int patch = MethodParameters.Int(p, MethodParameters.Patch, 1) ?? DefaultPatch(h, w);
-            int stride = MethodParameters.Int(p, MethodParameters.Stride, 1) ?? Math.Max(1, patch / 2);
+            int patch = ctx.Get(Patch) ?? DefaultPatch(h, w);
+            int stride = ctx.Get(Stride) ?? Math.Max(1, patch / 2);
             int ph = Math.Min(patch, h), pw = Math.Min(patch, w);
             var ys = Positions(h, ph, stride);
             var xs = Positions(w, pw, stride);
@@ -62,7 +71,7 @@ public sealed class Occlusion : IExplanationMethod, IPerturbationMethod
             }
 
             int count = ys.Length * xs.Length;
-            var logits = InputMasking.RunModel(ctx, x, count, Fill, out int per);
+            var logits = ctx.RunRows(x, count, Fill, out int per);
             foreach (int cls in ctx.Classes[item])
             {
                 float baseline = ctx.Logit(item, cls);

@@ -1,8 +1,7 @@
 using Salient.Imaging;
 using Salient.Methods;
-using Salient.Rendering;
 
-namespace Salient.Perturbation;
+namespace Salient.Explain;
 
 /// <summary>
 /// One test-time augmentation of a model input: a zoom about the centre by <see cref="Zoom"/>

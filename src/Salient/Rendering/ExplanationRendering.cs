@@ -1,8 +1,8 @@
 using Salient.Imaging;
 using Salient.Models;
-using Salient.Rendering;
+using Salient.Explain;
 
-namespace Salient.Explain;
+namespace Salient.Rendering;
 
 /// <summary>Turns an <see cref="Explanation"/> into pictures: the panel, and for image-valued methods the gradient image.</summary>
 public static class ExplanationRendering

@@ -13,27 +13,34 @@ namespace Salient.Methods;
 /// ⌈min(H, W)/7⌉ = 32 at 224, the paper's 7×7 grid), <c>p</c> (keep probability, default 0.5),
 /// <c>seed</c> (default 0; the same seed gives the same map).</para>
 /// </summary>
-public sealed class Rise : IExplanationMethod, IPerturbationMethod
+public sealed class Rise : IExplanationMethod
 {
+    public static readonly IntParameter Masks = new("masks", DefaultMasks, "number of random masks", 1, 1 << 24);
+    public static readonly IntParameter Cell = new("cell", null, "side of one cell of the low-resolution mask grid, in input pixels", 1, automatic: "input size / 7 (32 at 224)");
+    public static readonly NumberParameter KeepProbability = new("p", 0.5, "probability that a mask cell is kept", 0, 1, minExclusive: true);
+    public static readonly IntParameter Seed = new("seed", 0, "random seed; the same seed gives the same map");
+
+    public IReadOnlyList<Parameter> Parameters => [Masks, Cell, KeepProbability, Seed, CommonParameters.BatchSize];
+    public bool ManyForwardPasses => true;
+
     public const int DefaultMasks = 1000;
 
     public string Name => "rise";
-    public string Summary => "RISE: score-weighted mean of random smooth masks (Petsiuk et al. 2018); --masks, --cell, --p, --seed";
+    public string Summary => "RISE: score-weighted mean of random smooth masks (Petsiuk et al. 2018); masks, cell, p, seed";
     public bool UsesLayer => false;
     public MapNormalization Normalization => MapNormalization.MinMax;
 
     public IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
-        var p = ctx.Parameters;
-        int count = MethodParameters.Int(p, MethodParameters.Masks, 1, 1 << 24) ?? DefaultMasks;
-        double keep = MethodParameters.Double(p, MethodParameters.KeepProbability, 0, 1, minExclusive: true) ?? 0.5;
-        int seed = MethodParameters.SeedOf(p);
+        int count = ctx.Get(Masks)!.Value;
+        double keep = ctx.Get(KeepProbability);
+        int seed = ctx.Get(Seed)!.Value;
         var maps = new List<RawMap>();
         for (int item = 0; item < ctx.Items.Count; item++)
         {
             var x = ctx.Items[item];
             int h = x.Height, w = x.Width, plane = h * w;
-            int cell = MethodParameters.Int(p, MethodParameters.Cell, 1) ?? Occlusion.DefaultPatch(h, w);
+            int cell = ctx.Get(Cell) ?? Occlusion.DefaultPatch(h, w);
             var masks = new RiseMasks(count, h, w, cell, keep, seed);
             var mask = new float[plane];
             var scratch = new float[masks.ScratchLength];
@@ -46,7 +53,7 @@ public sealed class Rise : IExplanationMethod, IPerturbationMethod
                     InputMasking.Apply(x.Tensor, mask, dst.Slice(r * rowLength, rowLength), x.Channels, x.Layout);
                 }
             }
-            var logits = InputMasking.RunModel(ctx, x, count, Fill, out int per);
+            var logits = ctx.RunRows(x, count, Fill, out int per);
 
             var classes = ctx.Classes[item];
             var weights = new double[classes.Length][];

@@ -13,8 +13,11 @@ namespace Salient.Methods;
 /// Channels that are zero everywhere are not run: zeroing them changes nothing, so w_k = 0.
 /// Map = ReLU(Σ_k w_k A_k) (or its principal component with eigen-smooth).
 /// </summary>
-public sealed class AblationCam : WeightedCam, IPerturbationMethod
+public sealed class AblationCam : WeightedCam
 {
+    public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, CommonParameters.BatchSize];
+    public bool ManyForwardPasses => true;
+
     public override string Name => "ablationcam";
     public override string Summary => "Ablation-CAM: weight = relative logit drop when the channel is zeroed; runs only the graph after the layer (Desai & Ramaswamy 2020)";
 
@@ -23,7 +26,7 @@ public sealed class AblationCam : WeightedCam, IPerturbationMethod
         var layer = ctx.RequireLayer(Name);
         var model = ctx.Model;
         var cut = CutSession.For(model, layer.Name);
-        int batch = BatchSizing.Resolve(ctx.Parameters, cut.DefaultBatch);
+        int batch = ctx.Get(CommonParameters.BatchSize) ?? cut.DefaultBatch;
         var layerTensor = ctx.Forward(layer.Name);
         int n = ctx.Items.Count;
         int rowLength = (int)(layerTensor.Length / n);
