@@ -1,3 +1,4 @@
+using Salient.Cli;
 using System.Diagnostics;
 using System.Globalization;
 using Salient.Autodiff;

@@ -1,3 +1,4 @@
+using Salient.Cli;
 using Salient.Methods;
 using System.Diagnostics;
 using System.Globalization;

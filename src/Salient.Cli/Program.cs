@@ -5,6 +5,10 @@ namespace Salient.Cli;
 
 public static class Program
 {
+    /// <summary>Library messages name options as "the `size` option"; on the command line that is "--size".</summary>
+    internal static string CliWording(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, "the `([a-z][a-z0-9-]*)` option", "--$1");
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>Runs the CLI; every user error becomes one line on stderr and exit code 1, never a stack trace.</summary>
@@ -36,7 +40,7 @@ public static class Program
         }
         catch (SalientException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliWording(e.Message)}");
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,3 +1,4 @@
+using Salient.Cli;
 using System.Text.Json;
 using Salient.Models;
 using Salient.Runtime;

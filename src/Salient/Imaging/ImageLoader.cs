@@ -57,7 +57,7 @@ public static class ImageLoader
         string name = string.IsNullOrEmpty(nameForMessages) ? "<image>" : nameForMessages;
         long maxPixels = options?.MaxPixels ?? new ImageLoadOptions().MaxPixels;
         if (maxPixels <= 0)
-            throw new SalientException($"the pixel limit must be positive (got {maxPixels}); check --max-pixels");
+            throw new SalientException($"the pixel limit must be positive (got {maxPixels}); check the `max-pixels` option");
 
         var sniffed = Sniff(bytes);
         PngHeader ihdr = default;
@@ -101,7 +101,7 @@ public static class ImageLoader
         catch (SalientException) { throw; }
         catch (OutOfMemoryException e)
         {
-            throw new SalientException($"not enough memory to decode image '{name}'; lower --max-pixels or use a smaller image", e);
+            throw new SalientException($"not enough memory to decode image '{name}'; lower the `max-pixels` option or use a smaller image", e);
         }
         catch (Exception e)
         {
@@ -183,7 +183,7 @@ public static class ImageLoader
         string mp = (pixels / 1e6).ToString(pixels >= 100_000 ? "0.0" : "0.######", CultureInfo.InvariantCulture);
         string limit = (maxPixels / 1e6).ToString("0.######", CultureInfo.InvariantCulture);
         throw new SalientException(
-            $"image '{name}' is {w}×{h} = {mp} megapixels, over the {limit}-megapixel limit (decompression-bomb guard); raise it with --max-pixels");
+            $"image '{name}' is {w}×{h} = {mp} megapixels, over the {limit}-megapixel limit (decompression-bomb guard); raise it with the `max-pixels` option");
     }
 
     private enum Sniffed { Unknown, Png, Jpeg, Gif, Bmp, Webp }

@@ -162,7 +162,7 @@ public sealed class ModelStructure
         if (string.IsNullOrWhiteSpace(query) || query.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
             if (DefaultLayer is null)
-                throw new SalientException("the model has no spatial (4-D) layer on the path to its output, so there is no automatic target layer; name one with --layer (see `salient layers`)");
+                throw new SalientException("the model has no spatial (4-D) layer on the path to its output, so there is no automatic target layer; name one with the `layer` option (candidates are marked in the layer table)");
             return Layers.First(l => l.Name == DefaultLayer);
         }
         var exact = Layers.FirstOrDefault(l => l.Name == query) ?? Layers.FirstOrDefault(l => l.NodeName == query && l.NodeName != "");

@@ -36,7 +36,7 @@ public sealed class SalientModel : IDisposable
         else if (sidecar?.Size is { Length: 2 } s) InputSize = (s[0], s[1]);
         else InputSize = (224, 224);
         DefaultLayerName = options.DefaultLayer ?? sidecar?.Layer ?? "auto";
-        Labels = LoadLabels(path, options, sidecar);
+        _givenLabels = LoadLabels(path, options, sidecar);
     }
 
     /// <summary>
@@ -65,7 +65,7 @@ public sealed class SalientModel : IDisposable
     /// <summary>The (width, height) images are resized to.</summary>
     public (int Width, int Height) InputSize { get; }
     public string DefaultLayerName { get; }
-    public Labels? Labels { get; }
+    private readonly Labels? _givenLabels;
 
     /// <summary>Loads an ONNX model: parse, fold constant weight subgraphs, detect the image input, read the sidecar.</summary>
     public static SalientModel Load(string path, ModelOptions? options = null)
@@ -76,7 +76,7 @@ public sealed class SalientModel : IDisposable
         ConstantFolder.Fold(graph);
         var input = InputSpec.Detect(graph);
         if (options.Size is { } size && (input.Width is { } w && w != size.Width || input.Height is { } h && h != size.Height))
-            throw new SalientException($"the model's input is fixed at {input.Width}×{input.Height}; --size {size.Width}x{size.Height} cannot be used");
+            throw new SalientException($"the model's input is fixed at {input.Width}×{input.Height}; the `size` option {size.Width}x{size.Height} cannot be used");
         var model = new SalientModel(path, graph, input, options, Sidecar.TryLoad(path));
         model.Structure(); // probe once: fails now, clearly, if ORT cannot run the model
         return model;
@@ -94,8 +94,6 @@ public sealed class SalientModel : IDisposable
         return null;
     }
 
-    /// <summary>The label of a class (from the labels file, or "class N").</summary>
-    public string LabelOf(int classIndex) => Labels is { } l && classIndex < l.Count ? l[classIndex] : $"class {classIndex}";
 
     /// <summary>Shapes, layouts, layer table and default layer for an input size (default: <see cref="InputSize"/>).</summary>
     public ModelStructure Structure(int? height = null, int? width = null)
@@ -110,12 +108,15 @@ public sealed class SalientModel : IDisposable
         })).Value;
     }
 
-    /// <summary>Labels for the class count, found automatically when none were given (a labels file next to the model with as many lines as classes).</summary>
-    internal Labels? AutoLabels => _autoLabels.Value;
+    /// <summary>
+    /// The class names: from <see cref="ModelOptions.LabelsPath"/>, else the sidecar's, else a labels
+    /// file next to the model with as many lines as the model has classes; null when there is none.
+    /// </summary>
+    public Labels? Labels => _autoLabels.Value;
     private Lazy<Labels?>? _autoLabelsBacking;
     private Lazy<Labels?> _autoLabels => _autoLabelsBacking ??= new Lazy<Labels?>(() =>
     {
-        if (Labels is not null) return Labels;
+        if (_givenLabels is not null) return _givenLabels;
         int classes = Structure().ClassCount;
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
         var stem = System.IO.Path.GetFileNameWithoutExtension(Path);
@@ -129,10 +130,8 @@ public sealed class SalientModel : IDisposable
         return null;
     });
 
-    /// <summary>Label names: explicit, sidecar, or found next to the model.</summary>
-    public Labels? EffectiveLabels => AutoLabels;
-
-    public string ClassName(int classIndex) => EffectiveLabels is { } l && classIndex < l.Count ? l[classIndex] : $"class {classIndex}";
+    /// <summary>The name of a class (from <see cref="Labels"/>, or "class N").</summary>
+    public string ClassName(int classIndex) => Labels is { } l && classIndex < l.Count ? l[classIndex] : $"class {classIndex}";
 
     /// <summary>An ORT session whose outputs are the model's outputs plus <paramref name="extraOutputs"/> (cached).</summary>
     public GraphSession Session(IEnumerable<string> extraOutputs)
@@ -247,9 +246,9 @@ public sealed class SalientModel : IDisposable
                 throw new SalientException($"class index {idx} is out of range: the model has {classes} classes (0–{classes - 1})");
             return idx;
         }
-        if (EffectiveLabels?.Find(spec) is { } found) return found;
-        throw new SalientException(EffectiveLabels is null
-            ? $"class '{spec}' is not a number and the model has no labels file (give --labels FILE or an index 0–{classes - 1})"
+        if (Labels?.Find(spec) is { } found) return found;
+        throw new SalientException(Labels is null
+            ? $"class '{spec}' is not a number and the model has no labels file (give a labels file with the `labels` option, or an index 0–{classes - 1})"
             : $"unknown class '{spec}'; give an index 0–{classes - 1} or a label from the labels file");
     }
 

@@ -24,9 +24,9 @@ public sealed class RiseMasks
 
     public RiseMasks(int count, int height, int width, int cell, double p, int seed)
     {
-        if (count < 1) throw new SalientException($"--masks {count} must be at least 1");
-        if (cell < 1) throw new SalientException($"--cell {cell} must be at least 1 pixel");
-        if (!(p > 0 && p <= 1)) throw new SalientException($"--p {p} must be in (0, 1]");
+        if (count < 1) throw new SalientException($"the mask count {count} must be at least 1");
+        if (cell < 1) throw new SalientException($"the mask cell {cell} must be at least 1 pixel");
+        if (!(p > 0 && p <= 1)) throw new SalientException($"the keep probability {p} must be in (0, 1]");
         Count = count;
         Height = height;
         Width = width;

@@ -328,7 +328,7 @@ public class ImageLoaderTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         sw.Stop();
         Assert.Equal(
-            "image 'x.png' is 30000×30000 = 900.0 megapixels, over the 100-megapixel limit (decompression-bomb guard); raise it with --max-pixels",
+            "image 'x.png' is 30000×30000 = 900.0 megapixels, over the 100-megapixel limit (decompression-bomb guard); raise it with the `max-pixels` option",
             e.Message);
         Assert.True(allocated < 1_000_000, $"allocated {allocated} bytes");
         Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");

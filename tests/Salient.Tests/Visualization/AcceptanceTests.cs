@@ -1,3 +1,4 @@
+using Salient.Cli;
 using Salient.Imaging;
 using Salient.Models;
 using Salient.Visualization;

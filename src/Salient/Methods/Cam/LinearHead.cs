@@ -41,7 +41,7 @@ public sealed class LinearHead
     public static LinearHead Find(Graph g, ModelStructure s, LayerInfo layer)
     {
         string Fail(string why) => throw new SalientException(
-            $"CAM needs a global-average-pooling → linear head after layer '{layer.Name}', but {why}; use --method gradcam, which works on any head and any layer");
+            $"CAM needs a global-average-pooling → linear head after layer '{layer.Name}', but {why}; use the method gradcam, which works on any head and any layer");
 
         string t = layer.Name;
         var consumers = g.Consumers(t);

@@ -1,4 +1,6 @@
-namespace Salient.Models;
+using Salient.Models;
+
+namespace Salient.Cli;
 
 /// <summary>
 /// The default model and sample image: <c>shared/models/mobilenetv2-fp32.onnx</c> (ImageNet
@@ -6,7 +8,7 @@ namespace Salient.Models;
 /// <c>shared/images/both.png</c>, found in a <c>shared</c> folder beside the repository (searched
 /// upwards from the working directory and from the program's folder) or under $SALIENT_SHARED.
 /// </summary>
-public static class DefaultAssets
+internal static class DefaultAssets
 {
     public const string ModelRelative = "models/mobilenetv2-fp32.onnx";
     public const string LabelsRelative = "models/imagenet_classes.txt";
