@@ -46,18 +46,11 @@ internal sealed class InputMapping
         int mp = ModelPlane;
         var view = new float[3 * mp];
         warp.Apply(pixels, view, 3, 127.5f);
-        int ch = _spec.Channels;
-        for (int c = 0; c < ch; c++)
-        {
-            float mean = _pp.MeanOf(c), std = _pp.StdOf(c), scale = _pp.Scale;
-            int src = _pp.Bgr ? 2 - c : c;
-            for (int k = 0; k < mp; k++)
-            {
-                float p = ch == 1 ? 0.299f * view[k] + 0.587f * view[mp + k] + 0.114f * view[2 * mp + k] : view[src * mp + k];
-                float v = (p * scale - mean) / std;
-                if (_spec.Layout == TensorLayout.Nchw) dst[c * mp + k] = v; else dst[k * ch + c] = v;
-            }
-        }
+        var interleaved = new float[3 * mp];
+        for (int k = 0; k < mp; k++)
+            for (int c = 0; c < 3; c++) interleaved[3 * k + c] = view[c * mp + k];
+        var layout = _spec.Layout == TensorLayout.Nchw ? TensorLayout.Nchw : TensorLayout.Nhwc;
+        Preprocessor.WriteTensor(new RgbImage(ModelWidth, ModelHeight, interleaved), dst, _spec.Channels, layout, _pp);
     }
 
     /// <summary>Input-tensor gradient (a batch of <paramref name="warps"/>.Length items) → RGB pixel gradients (planar).</summary>
