@@ -1,4 +1,5 @@
 using Salient.Imaging;
+using Salient.Rendering;
 using Salient.Visualization;
 using Xunit;
 
