@@ -140,7 +140,11 @@ public static class VisualizationPresets
 
     public static VisualizationPreset Default => DeepVis;
 
-    public static IReadOnlyList<VisualizationPreset> All { get; } = [DeepVis, Yosinski1, Yosinski2, Yosinski3, Yosinski4, Lucid, Plain];
+    public static IReadOnlyList<VisualizationPreset> All { get; } =
+    [
+        DeepVis, Yosinski1, Yosinski2, Yosinski3, Yosinski4, Lucid, Plain,
+        new("lucid-l1", "lucid plus an L1 penalty pulling pixels to mid-gray (weight 2: sparser colour)", 512, Lucid: Lucid.Lucid! with { Penalties = [.. Lucid.Lucid!.Penalties, new L1Penalty(2f)] }),
+    ];
 
     public static VisualizationPreset Get(string name)
     {

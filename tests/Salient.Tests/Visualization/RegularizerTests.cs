@@ -194,6 +194,31 @@ public class RegularizerTests
     }
 
     [Fact]
+    public void L1Penalty_ValueAndGradientByHand_AndFiniteDifferences()
+    {
+        // One 2×2 plane, u = pixels/255 = [0, 1, 0.2, 0.8]: |u − ½| = [½, ½, 0.3, 0.3], mean 0.4; weight 2 → 0.8.
+        var pixels = new float[] { 0, 255, 51, 204 };
+        var penalty = new L1Penalty(2f);
+        Assert.Equal(0.8, penalty.Value(pixels, 2, 2), 5);
+        var g = new float[4];
+        penalty.AddGradient(pixels, g, 2, 2);
+        Assert.Equal(new float[] { -0.5f, 0.5f, -0.5f, 0.5f }, g); // 2·sign(u − ½)/4
+        // Finite differences in u (= pixels/255) on a random plane away from ½.
+        var rng = new Random(6);
+        var px = Enumerable.Range(0, 12).Select(_ => (float)(rng.NextDouble() < 0.5 ? 20 + 90 * rng.NextDouble() : 145 + 90 * rng.NextDouble())).ToArray();
+        var grad = new float[12];
+        penalty.AddGradient(px, grad, 3, 4);
+        for (int i = 0; i < 12; i++)
+        {
+            var up = (float[])px.Clone(); up[i] += 2.55f;   // u + 0.01
+            var dn = (float[])px.Clone(); dn[i] -= 2.55f;
+            double fd = (penalty.Value(up, 3, 4) - penalty.Value(dn, 3, 4)) / 0.02;
+            Assert.Equal(fd, grad[i], 4);
+        }
+        Assert.Contains(VisualizationPresets.Get("lucid-l1").Lucid!.Penalties, p => p is L1Penalty { Weight: 2f });
+    }
+
+    [Fact]
     public void Fft_MatchesTheDefinitionAndInverts()
     {
         int n = 16;
