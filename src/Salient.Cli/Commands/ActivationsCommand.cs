@@ -56,7 +56,7 @@ internal static class ActivationsCommand
                 var ranked = Activations.RankImages(model, files, info.Name, ch);
                 string file = p.GetValue(outFile) ?? Path.Combine("salient-out", $"channel-{safe}-{ch}.png");
                 int shown = Math.Max(1, Math.Min(k == 0 ? ranked.Count : k, ranked.Count));
-                ImageWriter.SavePng(Activations.RenderTopImages(ranked, shown, $"{info.Name} channel {ch}: top {shown} of {ranked.Count}"), file);
+                ImageWriter.SavePng(ActivationPictures.RenderTopImages(ranked, shown, $"{info.Name} channel {ch}: top {shown} of {ranked.Count}"), file);
                 if (asJson)
                 {
                     var doc = new
@@ -84,7 +84,7 @@ internal static class ActivationsCommand
             var acts = Activations.Compute(model, image, info.Name);
             var topChannels = acts.TopChannels(Math.Min(k, acts.Channels));
             string output = p.GetValue(outFile) ?? Path.Combine("salient-out", $"activations-{safe}.png");
-            var grid = Activations.RenderGrid(acts, norm, topChannels.Length, minTile, cm,
+            var grid = ActivationPictures.RenderGrid(acts, norm, topChannels.Length, minTile, cm,
                 $"{info.Name} {acts.Channels}x{acts.Height}x{acts.Width} of {Path.GetFileName(list[0])} ({norm.ToString().ToLowerInvariant()} range, top {topChannels.Length} marked)");
             ImageWriter.SavePng(grid, output);
             if (asJson)

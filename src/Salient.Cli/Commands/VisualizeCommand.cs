@@ -45,11 +45,7 @@ internal static class VisualizeCommand
         {
             var recipe = VisualizationPresets.Get(p.GetValue(preset)!);
             if (p.GetValue(tv) is not null || p.GetValue(lp) is not null)
-            {
-                if (recipe.Lucid is not { } lucid) throw new SalientException("--tv and --lp apply to the lucid preset");
-                if (p.GetValue(tv) is < 0 || p.GetValue(lp) is < 0) throw new SalientException("--tv and --lp must not be negative");
-                recipe = recipe with { Lucid = lucid with { TvWeight = p.GetValue(tv) ?? lucid.TvWeight, LpWeight = p.GetValue(lp) ?? lucid.LpWeight } };
-            }
+                recipe = VisualizationPresets.WithPenaltyWeights(recipe, p.GetValue(tv), p.GetValue(lp));
             int? n = p.GetValue(steps);
             if (n is < 1) throw new SalientException($"--steps must be at least 1 (got {n})");
             if (p.GetValue(batch) < 1) throw new SalientException("--batch must be at least 1");

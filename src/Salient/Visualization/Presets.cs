@@ -1,3 +1,5 @@
+using static System.FormattableString;
+
 namespace Salient.Visualization;
 
 /// <summary>How the step size of plain gradient ascent is chosen.</summary>
@@ -18,30 +20,21 @@ public enum LearningRatePolicy
 }
 
 /// <summary>
-/// Gradient ascent in pixel space with the four regularizers of Yosinski et al. 2015, "Understanding
-/// Neural Networks Through Deep Visualization": x ← r_θ(x + η·∂a/∂x), where x is the image minus
-/// the model's neutral colour, in 0–255 pixel units, and r_θ applies L2 decay, a Gaussian blur every
-/// <see cref="BlurEvery"/> steps, and clears pixels of small norm and of small contribution.
+/// Gradient ascent in pixel space (Yosinski et al. 2015): x ← r_θ(x + η·∂a/∂x), where x is the image
+/// minus the model's neutral colour, in 0–255 pixel units, and r_θ applies the preset's
+/// <see cref="Regularizers"/> in order (decay, blur, norm and contribution clipping, …).
 /// </summary>
 public sealed record DeepVisSettings
 {
-    /// <summary>θ_decay: x ← (1 − θ_decay)·x each step.</summary>
-    public float Decay { get; init; }
-    /// <summary>θ_b_every: blur every this many steps (0: never).</summary>
-    public int BlurEvery { get; init; }
-    /// <summary>θ_b_width: standard deviation of the Gaussian blur, in pixels.</summary>
-    public float BlurWidth { get; init; }
-    /// <summary>θ_n_pct: pixels whose norm is below this percentile are set to the neutral colour (0: off).</summary>
-    public float NormPercentile { get; init; }
-    /// <summary>θ_c_pct: pixels whose contribution |Σ_c x·∂a/∂x| is below this percentile are set to the neutral colour (0: off).</summary>
-    public float ContributionPercentile { get; init; }
+    /// <summary>r_θ: applied in order after every step (see ImageRegularizers.cs).</summary>
+    internal IReadOnlyList<IImageRegularizer> Regularizers { get; init; } = [];
+    /// <summary>Random transforms of the image the model sees each step (none in the 2015 recipe).</summary>
+    internal IReadOnlyList<ITransform> Transforms { get; init; } = [];
     public LearningRatePolicy Policy { get; init; } = LearningRatePolicy.Constant;
     /// <summary>η for <see cref="LearningRatePolicy.Constant"/>, η_max for <see cref="LearningRatePolicy.Progress"/>.</summary>
     public float LearningRate { get; init; } = 100f;
     /// <summary>Δ of the progress policy: the objective gain aimed at per step.</summary>
     public float DesiredProgress { get; init; } = 2f;
-    /// <summary>Random shift of the whole image by up to this many pixels each step (0: none; not part of the 2015 recipe).</summary>
-    public int Jitter { get; init; }
     /// <summary>Standard deviation (pixels) of the Gaussian noise the image starts from, around the neutral colour.</summary>
     public float StartNoise { get; init; } = 10f;
 
@@ -49,45 +42,27 @@ public sealed record DeepVisSettings
     {
         var lr = Policy switch
         {
-            LearningRatePolicy.Constant => FormattableString.Invariant($"lr {LearningRate}"),
-            LearningRatePolicy.Normalized => FormattableString.Invariant($"normalized step {LearningRate} px"),
-            _ => FormattableString.Invariant($"progress Δ {DesiredProgress} (lr ≤ {LearningRate})"),
+            LearningRatePolicy.Constant => Invariant($"lr {LearningRate}"),
+            LearningRatePolicy.Normalized => Invariant($"normalized step {LearningRate} px"),
+            _ => Invariant($"progress Δ {DesiredProgress} (lr ≤ {LearningRate})"),
         };
-        return FormattableString.Invariant(
-            $"decay {Decay}, blur σ {BlurWidth} every {BlurEvery}, norm pct {NormPercentile}, contribution pct {ContributionPercentile}, {lr}") +
-            (Jitter > 0 ? FormattableString.Invariant($", jitter {Jitter}") : "");
+        return string.Join(", ", Regularizers.Select(r => r.ToString()).Append(lr).Concat(Transforms.Select(t => t.ToString())));
     }
 }
 
 /// <summary>
 /// The transformation-robustness recipe of Olah et al. 2017 ("Feature Visualization", Distill):
-/// a decorrelated Fourier image parameterization optimized with Adam, with random jitter, scale and
-/// rotation each step (pad → jitter → scale → rotate → jitter, composed into one bilinear resampling)
-/// and optional total-variation and Lp penalties on the [0, 1] image.
+/// a decorrelated Fourier image parameterization optimized with Adam, with the preset's random
+/// <see cref="Transforms"/> each step (composed into one bilinear resampling) and its
+/// <see cref="Penalties"/> on the [0, 1] image.
 /// </summary>
 public sealed record LucidSettings
 {
     public float LearningRate { get; init; } = 0.05f;
-    /// <summary>Gray padding around the image before the random transforms, pixels.</summary>
-    public int Pad { get; init; } = 12;
-    /// <summary>First random translation, up to ±Jitter/2 pixels (lucid's jitter(8)).</summary>
-    public int Jitter { get; init; } = 8;
-    /// <summary>Random scale factors, one drawn per step.</summary>
-    public IReadOnlyList<float> Scales { get; init; } = Enumerable.Range(0, 11).Select(i => 1f + (i - 5) / 50f).ToArray();
-    /// <summary>Random rotation, whole degrees in [−MaxRotation, MaxRotation].</summary>
-    public int MaxRotation { get; init; } = 10;
-    /// <summary>Second random translation after scale and rotation (lucid's jitter(4)).</summary>
-    public int FinalJitter { get; init; } = 4;
-    /// <summary>
-    /// Weight of the total-variation penalty (β = <see cref="TvBeta"/>) on the [0, 1] image, a per-pixel
-    /// mean in objective units; off by default (as in Lucid's standard recipe) because it must match the
-    /// objective's scale: ~300 suits class logits, a channel mean of ~1 needs ~100× less.
-    /// </summary>
-    public float TvWeight { get; init; }
-    public float TvBeta { get; init; } = 1f;
-    /// <summary>Weight of the Lp penalty mean |x − ½|^p on the [0, 1] image (discourages saturated pixels); off by default, see <see cref="TvWeight"/>.</summary>
-    public float LpWeight { get; init; }
-    public float LpPower { get; init; } = 6f;
+    /// <summary>Applied each step, in order (lucid: pad → jitter → scale → rotate → jitter; see Transforms.cs).</summary>
+    internal IReadOnlyList<ITransform> Transforms { get; init; } = [];
+    /// <summary>Subtracted from the objective (see Penalties.cs).</summary>
+    internal IReadOnlyList<IPenalty> Penalties { get; init; } = [];
     /// <summary>Exponent of the 1/|f| frequency scaling.</summary>
     public float FourierDecay { get; init; } = 1f;
     /// <summary>Multiplier of the inverse DFT (controls how far one Adam step moves the image).</summary>
@@ -96,8 +71,9 @@ public sealed record LucidSettings
     /// <summary>Standard deviation of the initial Fourier coefficients.</summary>
     public float StartNoise { get; init; } = 0.01f;
 
-    public override string ToString() => FormattableString.Invariant(
-        $"Adam lr {LearningRate}, pad {Pad}, jitter {Jitter}+{FinalJitter}, scale {Scales.Min()}–{Scales.Max()}, rotate ±{MaxRotation}°, TV {TvWeight}, L{LpPower} {LpWeight}, 1/f^{FourierDecay}, {(Decorrelate ? "decorrelated" : "RGB")}");
+    public override string ToString() => string.Join(", ",
+        new[] { Invariant($"Adam lr {LearningRate}") }.Concat(Transforms.Select(t => t.ToString())).Concat(Penalties.Select(p => p.ToString()))
+            .Append(Invariant($"1/f^{FourierDecay}")).Append(Decorrelate ? "decorrelated" : "RGB"));
 }
 
 /// <summary>A named recipe: the number of steps and either DeepVis or lucid settings.</summary>
@@ -106,54 +82,94 @@ public sealed record VisualizationPreset(string Name, string Description, int St
     public bool IsLucid => Lucid is not null;
 }
 
-/// <summary>The built-in presets (see docs/deepvis.md).</summary>
+/// <summary>
+/// The built-in presets (see docs/deepvis.md): each is a list of regularizer, transform and penalty
+/// objects with their hyperparameters. A new regularizer is one class and one entry here.
+/// </summary>
 public static class VisualizationPresets
 {
-    /// <summary>
-    /// Table 1 of Yosinski et al. 2015, row 1: θ_decay 0, θ_b_width 0.5, θ_b_every 4, θ_n_pct 50,
-    /// θ_c_pct 0; 500 iterations (the authors' toolbox). The step is <see cref="LearningRatePolicy.Normalized"/>
-    /// (see <see cref="DefaultStep"/>): the toolbox's η values are in CaffeNet's gradient units.
-    /// </summary>
-    public static VisualizationPreset Yosinski1 { get; } = new("deepvis-1", "Yosinski et al. 2015 Table 1 row 1: blur 0.5 every 4, clear pixels below the 50th norm percentile", 500,
-        new DeepVisSettings { Decay = 0f, BlurWidth = 0.5f, BlurEvery = 4, NormPercentile = 50f, Policy = LearningRatePolicy.Normalized, LearningRate = DefaultStep });
-
-    /// <summary>Row 2: θ_decay 0.3, no blur, θ_n_pct 20; 750 iterations. A larger step (10 px) because the decay keeps only the last few steps.</summary>
-    public static VisualizationPreset Yosinski2 { get; } = new("deepvis-2", "Yosinski et al. 2015 Table 1 row 2: decay 0.3, clear pixels below the 20th norm percentile", 750,
-        new DeepVisSettings { Decay = 0.3f, BlurWidth = 0f, BlurEvery = 0, NormPercentile = 20f, Policy = LearningRatePolicy.Normalized, LearningRate = 10f });
-
-    /// <summary>Row 3: θ_decay 0.0001, θ_b_width 1.0, θ_b_every 4; 1000 iterations — the set used for most of the paper's images.</summary>
-    public static VisualizationPreset Yosinski3 { get; } = new("deepvis-3", "Yosinski et al. 2015 Table 1 row 3: decay 0.0001, blur 1.0 every 4 (most of the paper's images)", 1000,
-        new DeepVisSettings { Decay = 0.0001f, BlurWidth = 1.0f, BlurEvery = 4, Policy = LearningRatePolicy.Normalized, LearningRate = DefaultStep });
-
-    /// <summary>Row 4: θ_decay 0, θ_b_width 0.5, θ_b_every 4, θ_c_pct 90; 1000 iterations.</summary>
-    public static VisualizationPreset Yosinski4 { get; } = new("deepvis-4", "Yosinski et al. 2015 Table 1 row 4: blur 0.5 every 4, clear pixels below the 90th contribution percentile", 1000,
-        new DeepVisSettings { Decay = 0f, BlurWidth = 0.5f, BlurEvery = 4, ContributionPercentile = 90f, Policy = LearningRatePolicy.Normalized, LearningRate = DefaultStep });
-
-    /// <summary>
-    /// The default: row 3's regularizers (decay 0.0001, blur σ 1.0 every 4 steps) with the normalized
-    /// step of <see cref="DefaultStep"/> pixel values per step, 256 steps.
-    /// </summary>
-    public static VisualizationPreset DeepVis { get; } = new("deepvis", "default: Table 1 row 3 (decay 0.0001, blur 1.0 every 4), normalized step, 256 steps", 256,
-        new DeepVisSettings { Decay = 0.0001f, BlurWidth = 1.0f, BlurEvery = 4, Policy = LearningRatePolicy.Normalized, LearningRate = DefaultStep });
-
     /// <summary>RMS change of the image per step (pixel values, 0–255 scale) of the DeepVis presets.</summary>
     public const float DefaultStep = 2f;
 
-    /// <summary>Olah et al. 2017: decorrelated Fourier parameterization, Adam, jitter / scale / rotation.</summary>
+    /// <summary>One row of Table 1 of Yosinski et al. 2015: θ_decay, θ_b_width, θ_b_every, θ_n_pct, θ_c_pct.</summary>
+    private static DeepVisSettings Table1(float decay, float blurWidth, int blurEvery, float normPct, float contributionPct, float step = DefaultStep) => new()
+    {
+        Regularizers = [new Decay(decay), new PeriodicBlur(blurEvery, blurWidth), new NormClip(normPct), new ContributionClip(contributionPct)],
+        Policy = LearningRatePolicy.Normalized,
+        LearningRate = step,
+    };
+
+    /// <summary>
+    /// Table 1 row 1: θ_decay 0, θ_b_width 0.5, θ_b_every 4, θ_n_pct 50, θ_c_pct 0; 500 iterations (the
+    /// authors' toolbox). The step is <see cref="LearningRatePolicy.Normalized"/> (see <see cref="DefaultStep"/>):
+    /// the toolbox's η values are in CaffeNet's gradient units.
+    /// </summary>
+    public static VisualizationPreset Yosinski1 { get; } = new("deepvis-1", "Yosinski et al. 2015 Table 1 row 1: blur 0.5 every 4, clear pixels below the 50th norm percentile", 500,
+        Table1(decay: 0f, blurWidth: 0.5f, blurEvery: 4, normPct: 50f, contributionPct: 0f));
+
+    /// <summary>Row 2: θ_decay 0.3, no blur, θ_n_pct 20; 750 iterations. A larger step (10 px) because the decay keeps only the last few steps.</summary>
+    public static VisualizationPreset Yosinski2 { get; } = new("deepvis-2", "Yosinski et al. 2015 Table 1 row 2: decay 0.3, clear pixels below the 20th norm percentile", 750,
+        Table1(decay: 0.3f, blurWidth: 0f, blurEvery: 0, normPct: 20f, contributionPct: 0f, step: 10f));
+
+    /// <summary>Row 3: θ_decay 0.0001, θ_b_width 1.0, θ_b_every 4; 1000 iterations — the set used for most of the paper's images.</summary>
+    public static VisualizationPreset Yosinski3 { get; } = new("deepvis-3", "Yosinski et al. 2015 Table 1 row 3: decay 0.0001, blur 1.0 every 4 (most of the paper's images)", 1000,
+        Table1(decay: 0.0001f, blurWidth: 1.0f, blurEvery: 4, normPct: 0f, contributionPct: 0f));
+
+    /// <summary>Row 4: θ_decay 0, θ_b_width 0.5, θ_b_every 4, θ_c_pct 90; 1000 iterations.</summary>
+    public static VisualizationPreset Yosinski4 { get; } = new("deepvis-4", "Yosinski et al. 2015 Table 1 row 4: blur 0.5 every 4, clear pixels below the 90th contribution percentile", 1000,
+        Table1(decay: 0f, blurWidth: 0.5f, blurEvery: 4, normPct: 0f, contributionPct: 90f));
+
+    /// <summary>The default: row 3's regularizers with the normalized step of <see cref="DefaultStep"/> pixel values per step, 256 steps.</summary>
+    public static VisualizationPreset DeepVis { get; } = new("deepvis", "default: Table 1 row 3 (decay 0.0001, blur 1.0 every 4), normalized step, 256 steps", 256,
+        Table1(decay: 0.0001f, blurWidth: 1.0f, blurEvery: 4, normPct: 0f, contributionPct: 0f));
+
+    /// <summary>
+    /// Olah et al. 2017: decorrelated Fourier parameterization, Adam 0.05, pad 12 → jitter 8 → scale
+    /// 0.9–1.1 → rotate ±10° → jitter 4; TV (β 1) and L6 penalties present but off (weights: --tv, --lp).
+    /// </summary>
     public static VisualizationPreset Lucid { get; } = new("lucid", "Olah et al. 2017: decorrelated Fourier image, Adam 0.05, pad/jitter/scale/rotate each step (TV and L6 penalties: --tv, --lp)", 512,
-        Lucid: new LucidSettings());
+        Lucid: new LucidSettings
+        {
+            Transforms = [new Pad(12), new Jitter(8), new RandomScale(Enumerable.Range(0, 11).Select(i => 1f + (i - 5) / 50f).ToArray()), new RandomRotation(10), new Jitter(4)],
+            Penalties = [new TotalVariationPenalty(0f, Beta: 1f), new LpPenalty(0f, Power: 6f)],
+        });
 
     /// <summary>Unregularized gradient ascent (adversarial-looking patterns; for comparison).</summary>
     public static VisualizationPreset Plain { get; } = new("plain", "unregularized gradient ascent, normalized step (for comparison)", 256,
-        new DeepVisSettings { Policy = LearningRatePolicy.Normalized, LearningRate = DefaultStep });
+        Table1(decay: 0f, blurWidth: 0f, blurEvery: 0, normPct: 0f, contributionPct: 0f));
 
     public static VisualizationPreset Default => DeepVis;
 
-    public static IReadOnlyList<VisualizationPreset> All { get; } = [DeepVis, Yosinski1, Yosinski2, Yosinski3, Yosinski4, Lucid, Plain];
+    public static IReadOnlyList<VisualizationPreset> All { get; } =
+    [
+        DeepVis, Yosinski1, Yosinski2, Yosinski3, Yosinski4, Lucid, Plain,
+        new("lucid-l1", "lucid plus an L1 penalty pulling pixels to mid-gray (weight 2: sparser colour)", 512, Lucid: Lucid.Lucid! with { Penalties = [.. Lucid.Lucid!.Penalties, new L1Penalty(2f)] }),
+    ];
 
     public static VisualizationPreset Get(string name)
     {
         var p = All.FirstOrDefault(x => string.Equals(x.Name, name?.Trim(), StringComparison.OrdinalIgnoreCase));
         return p ?? throw new SalientException($"unknown preset '{name}'; presets: {string.Join(", ", All.Select(x => x.Name))}");
+    }
+
+    /// <summary>
+    /// The preset with the weights of its total-variation and Lp penalties replaced (null: keep; a
+    /// lucid preset without such a penalty gets one with the lucid defaults β 1, p 6).
+    /// </summary>
+    public static VisualizationPreset WithPenaltyWeights(VisualizationPreset preset, float? tv, float? lp)
+    {
+        if (preset.Lucid is not { } lucid) throw new SalientException("--tv and --lp apply to the lucid preset");
+        if (tv is < 0 || lp is < 0) throw new SalientException("--tv and --lp must not be negative");
+        var penalties = lucid.Penalties.ToList();
+        if (tv is { } t) Replace(penalties, new TotalVariationPenalty(t), p => p is TotalVariationPenalty v ? v with { Weight = t } : null);
+        if (lp is { } l) Replace(penalties, new LpPenalty(l), p => p is LpPenalty v ? v with { Weight = l } : null);
+        return preset with { Lucid = lucid with { Penalties = penalties } };
+    }
+
+    private static void Replace(List<IPenalty> list, IPenalty fallback, Func<IPenalty, IPenalty?> update)
+    {
+        int i = list.FindIndex(p => update(p) is not null);
+        if (i >= 0) list[i] = update(list[i])!;
+        else list.Add(fallback);
     }
 }

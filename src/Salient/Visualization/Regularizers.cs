@@ -5,7 +5,8 @@ namespace Salient.Visualization;
 /// The image regularizers of activation maximization, on planar images (C × H × W, row-major):
 /// the four of Yosinski et al. 2015 (L2 decay, Gaussian blur, clipping pixels of small norm,
 /// clipping pixels of small contribution) and the penalties of the transformation-robustness recipe
-/// (total variation, Lp), each with its gradient.
+/// (total variation, Lp), each with its gradient: the arithmetic behind the regularizer and penalty
+/// objects of a preset (ImageRegularizers.cs, Penalties.cs).
 /// </summary>
 public static class Regularizers
 {
@@ -137,59 +138,5 @@ public static class Regularizers
             gradient[i] += weight * norm * dv * MathF.Sign(d);
         }
         return total * norm;
-    }
-
-    /// <summary>
-    /// One plane's penalty gradient in one fused pass, for the optimizer: with u = pixels/255,
-    /// subtracts (1/255)·∂/∂u of tvWeight·TV_β(u) + lpWeight·mean|u − ½|^p from <paramref name="gradient"/>
-    /// (the same values as <see cref="TotalVariation"/> and <see cref="LpPenalty"/>, without computing the penalties).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SubtractPenaltyGradient(ReadOnlySpan<float> pixels, Span<float> gradient, int h, int w,
-        float tvWeight, float tvBeta, float lpWeight, float lpPower, float epsilon = 1e-6f)
-    {
-        int plane = h * w;
-        float norm = 1f / plane, inv = 1f / 255f;
-        var gx = new float[plane];
-        var gy = new float[plane];
-        if (tvWeight != 0)
-        {
-            float k = tvWeight * norm;
-            for (int y = 0; y < h; y++)
-            {
-                int row = y * w;
-                for (int x = 0; x < w; x++)
-                {
-                    int o = row + x;
-                    float u = pixels[o] * inv;
-                    float dx = x + 1 < w ? pixels[o + 1] * inv - u : 0f;
-                    float dy = y + 1 < h ? pixels[o + w] * inv - u : 0f;
-                    float q = dx * dx + dy * dy + epsilon;
-                    float c = tvBeta == 1f ? k / MathF.Sqrt(q) : tvBeta == 2f ? 2f * k : k * tvBeta * MathF.Pow(q, tvBeta / 2f - 1f);
-                    gx[o] = c * dx;
-                    gy[o] = c * dy;
-                }
-            }
-        }
-        float lk = lpWeight * norm * lpPower;
-        for (int y = 0; y < h; y++)
-        {
-            int row = y * w;
-            for (int x = 0; x < w; x++)
-            {
-                int o = row + x;
-                float tv = -gx[o] - gy[o];
-                if (x > 0) tv += gx[o - 1];
-                if (y > 0) tv += gy[o - w];
-                float lp = 0;
-                if (lpWeight != 0)
-                {
-                    float d = pixels[o] * inv - 0.5f, a = Math.Abs(d);
-                    float pw = lpPower switch { 2f => a, 4f => a * a * a, 6f => a * a * a * a * a, 1f => 1f, _ => MathF.Pow(a, lpPower - 1f) };
-                    lp = a == 0 ? 0f : lk * pw * MathF.Sign(d);
-                }
-                gradient[o] -= (tv + lp) * inv;
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 using Salient.Imaging;
+using Salient.Rendering;
 using Salient.Visualization;
 using Xunit;
 
@@ -174,7 +175,7 @@ public class RegularizerTests
     [Theory]
     [InlineData(1f, 6f)]
     [InlineData(2f, 2f)]
-    public void FusedPenaltyGradient_MatchesTotalVariationPlusLp(float beta, float p)
+    public void PenaltyObjects_MatchTotalVariationPlusLp(float beta, float p)
     {
         int h = 6, w = 7;
         var rng = new Random(21);
@@ -183,9 +184,38 @@ public class RegularizerTests
         var reference = new float[h * w];
         Regularizers.TotalVariation(unit, 1, h, w, beta, 3f, reference);
         Regularizers.LpPenalty(unit, 1, h, w, p, 0.5f, 2f, reference);
-        var fused = Enumerable.Repeat(1f, h * w).ToArray();
-        Regularizers.SubtractPenaltyGradient(pixels, fused, h, w, 3f, beta, 2f, p);
-        for (int i = 0; i < h * w; i++) Assert.Equal(1f - reference[i] / 255f, fused[i], 5);
+        // The penalty objects of a preset add w·∂P/∂u at u = pixels/255, one plane at a time.
+        var fused = new float[h * w];
+        new TotalVariationPenalty(3f, beta).AddGradient(pixels, fused, h, w);
+        new LpPenalty(2f, p).AddGradient(pixels, fused, h, w);
+        for (int i = 0; i < h * w; i++) Assert.Equal(reference[i], fused[i], 5);
+        Assert.Equal(3 * Regularizers.TotalVariation(unit, 1, h, w, beta, 0f, new float[h * w]), new TotalVariationPenalty(3f, beta).Value(pixels, h, w), 5);
+        Assert.Equal(2 * Regularizers.LpPenalty(unit, 1, h, w, p, 0.5f, 0f, new float[h * w]), new LpPenalty(2f, p).Value(pixels, h, w), 5);
+    }
+
+    [Fact]
+    public void L1Penalty_ValueAndGradientByHand_AndFiniteDifferences()
+    {
+        // One 2×2 plane, u = pixels/255 = [0, 1, 0.2, 0.8]: |u − ½| = [½, ½, 0.3, 0.3], mean 0.4; weight 2 → 0.8.
+        var pixels = new float[] { 0, 255, 51, 204 };
+        var penalty = new L1Penalty(2f);
+        Assert.Equal(0.8, penalty.Value(pixels, 2, 2), 5);
+        var g = new float[4];
+        penalty.AddGradient(pixels, g, 2, 2);
+        Assert.Equal(new float[] { -0.5f, 0.5f, -0.5f, 0.5f }, g); // 2·sign(u − ½)/4
+        // Finite differences in u (= pixels/255) on a random plane away from ½.
+        var rng = new Random(6);
+        var px = Enumerable.Range(0, 12).Select(_ => (float)(rng.NextDouble() < 0.5 ? 20 + 90 * rng.NextDouble() : 145 + 90 * rng.NextDouble())).ToArray();
+        var grad = new float[12];
+        penalty.AddGradient(px, grad, 3, 4);
+        for (int i = 0; i < 12; i++)
+        {
+            var up = (float[])px.Clone(); up[i] += 2.55f;   // u + 0.01
+            var dn = (float[])px.Clone(); dn[i] -= 2.55f;
+            double fd = (penalty.Value(up, 3, 4) - penalty.Value(dn, 3, 4)) / 0.02;
+            Assert.Equal(fd, grad[i], 4);
+        }
+        Assert.Contains(VisualizationPresets.Get("lucid-l1").Lucid!.Penalties, p => p is L1Penalty { Weight: 2f });
     }
 
     [Fact]
@@ -332,7 +362,8 @@ public class RegularizerTests
     public void Presets_HoldThePublishedHyperparameters()
     {
         var rows = new[] { VisualizationPresets.Yosinski1, VisualizationPresets.Yosinski2, VisualizationPresets.Yosinski3, VisualizationPresets.Yosinski4 }
-            .Select(p => p.DeepVis!).Select(d => (d.Decay, d.BlurEvery, d.BlurWidth, d.NormPercentile, d.ContributionPercentile)).ToArray();
+            .Select(p => p.DeepVis!.Regularizers).Select(r => (r.OfType<Decay>().Single().Rate, r.OfType<PeriodicBlur>().Single().Every,
+                r.OfType<PeriodicBlur>().Single().Width, r.OfType<NormClip>().Single().Percentile, r.OfType<ContributionClip>().Single().Percentile)).ToArray();
         Assert.Equal((0f, 4, 0.5f, 50f, 0f), rows[0]);
         Assert.Equal((0.3f, 0, 0f, 20f, 0f), rows[1]);
         Assert.Equal((0.0001f, 4, 1.0f, 0f, 0f), rows[2]);
@@ -346,10 +377,10 @@ public class RegularizerTests
     [Fact]
     public void NeutralColor_IsThePixelThatPreprocessesToZero()
     {
-        var n = FeatureVisualizer.NeutralColor(Preprocessing.Imagenet, 3);
+        var n = InputMapping.NeutralColor(Preprocessing.Imagenet, 3);
         Assert.Equal(0.485f * 255, n[0], 3);
         Assert.Equal(0.406f * 255, n[2], 3);
-        Assert.All(FeatureVisualizer.NeutralColor(Preprocessing.Raw, 3), v => Assert.Equal(127.5f, v));
+        Assert.All(InputMapping.NeutralColor(Preprocessing.Raw, 3), v => Assert.Equal(127.5f, v));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Salient.Imaging;
 using Salient.Models;
+using Salient.Rendering;
 using Salient.Visualization;
 using Xunit;
 
@@ -182,14 +183,14 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
         Assert.Equal(acts.Means.Max(), acts.Means[top[0]]);
         foreach (var norm in new[] { GridNormalization.Channel, GridNormalization.Shared })
         {
-            var grid = Activations.RenderGrid(acts, norm, 3, minTile: 48);
+            var grid = ActivationPictures.RenderGrid(acts, norm, 3, minTile: 48);
             Assert.True(grid.Width >= 3 * 48 && grid.Height >= 3 * 48);
         }
         var ranked = Activations.RankImages(_m.Gap, Directory.EnumerateFiles(Path.Combine(TestPaths.Shared, "images")).Where(f => !f.EndsWith(".md")).Order().ToList(), Layer, top[0]);
         Assert.Equal(4, ranked.Count);
         Assert.True(ranked[0].Mean >= ranked[^1].Mean);
         Assert.Equal(acts.Means[top[0]], ranked.Single(r => r.Source.EndsWith("both.png")).Mean, 4);
-        var strip = Activations.RenderTopImages(ranked, 2);
+        var strip = ActivationPictures.RenderTopImages(ranked, 2);
         Assert.True(strip.Width > 2 * 160);
     }
 

@@ -1,7 +1,6 @@
 using Salient.Imaging;
-using Salient.Rendering;
 
-namespace Salient.Visualization;
+namespace Salient.Rendering;
 
 /// <summary>One tile of a <see cref="TileGrid"/>: an image, an optional caption and an optional highlight frame.</summary>
 public sealed record Tile(RgbImage Image, string? Caption = null, bool Highlight = false, string? Badge = null);
