@@ -62,7 +62,7 @@ internal sealed class BackwardBuilder
     }
 
     public long ModelOpset => _model.DefaultOpset;
-    public ReluRule Relu => _request.Relu;
+    public ReluMode Relu => _request.Relu;
     public string PathDescription { get; }
 
     // ---- facts ----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ public abstract class GradientCam : WeightedCam
     {
         var model = ctx.Model;
         if (!model.Input.DynamicBatch && ctx.Items.Count != model.Input.FixedBatch) return null;
-        var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
+        var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Standard);
         var shape = model.Input.ShapeFor(ctx.Items.Count, model.InputSize.Height, model.InputSize.Width);
         var program = model.Gradients.Build(new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = relu, SeedIndices = true }, shape);
         if (!program.CanRunBackwardFromFloats) return null;
@@ -43,7 +43,7 @@ public abstract class GradientCam : WeightedCam
         if (FastProgram(ctx, layer) is { } program) return ComputeFromForward(ctx, layer, program);
         var pairs = GradientRuns.ItemClassPairs(ctx);
         var rows = pairs.Select(p => new GradientRow(ctx.Items[p.Item].Tensor, p.Class)).ToList();
-        var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
+        var relu = GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Standard);
         var results = GradientRuns.Run(ctx, rows, [layer.Name], relu);
         var layout = layer.Layout ?? TensorLayout.Nchw;
         var terms = new List<CamTerms>(pairs.Count);

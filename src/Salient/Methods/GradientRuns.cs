@@ -18,7 +18,7 @@ public static class GradientRuns
 {
     public const int DefaultBatch = 16;
 
-    public static List<GradientRowResult> Run(MethodContext ctx, IReadOnlyList<GradientRow> rows, IReadOnlyList<string> wrt, ReluRule relu, IReadOnlyList<string>? alsoFetch = null)
+    public static List<GradientRowResult> Run(MethodContext ctx, IReadOnlyList<GradientRow> rows, IReadOnlyList<string> wrt, ReluMode relu, IReadOnlyList<string>? alsoFetch = null)
     {
         var model = ctx.Model;
         var logits = ctx.Structure.LogitsName;
@@ -98,12 +98,5 @@ public static class GradientRuns
     public static Activation AsChw(float[] row, long[] shape, TensorLayout layout) =>
         Activation.FromTensor(new TensorValue("", Onnx.DataType.Float, [1, .. shape[1..]], row), 0, layout);
 
-    public static ReluRule ParseRelu(string? s, ReluRule dflt) => s?.ToLowerInvariant() switch
-    {
-        null or "" => dflt,
-        "standard" => ReluRule.Standard,
-        "guided" => ReluRule.Guided,
-        "deconvnet" => ReluRule.Deconvnet,
-        _ => throw new SalientException($"relu rule '{s}' is unknown; use standard, guided or deconvnet"),
-    };
+    public static ReluMode ParseRelu(string? s, ReluMode dflt) => ReluMode.Parse(s, dflt);
 }

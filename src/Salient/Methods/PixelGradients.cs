@@ -26,7 +26,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
     protected static int C(MethodContext ctx) => ctx.Model.Input.Channels;
 
     /// <summary>Input gradients of each row, as C×H×W.</summary>
-    protected static List<float[]> InputGradients(MethodContext ctx, IReadOnlyList<GradientRow> rows, ReluRule relu)
+    protected static List<float[]> InputGradients(MethodContext ctx, IReadOnlyList<GradientRow> rows, ReluMode relu)
     {
         var name = ctx.Model.Input.Name;
         var res = GradientRuns.Run(ctx, rows, [name], relu);
@@ -34,19 +34,19 @@ public abstract class PixelGradientMethod : IExplanationMethod
     }
 
     /// <summary>The ReLU rule when the method's gradients are of the unmodified inputs (they can share the pipeline's forward pass); null for methods that perturb the inputs.</summary>
-    protected virtual ReluRule? DirectRelu(MethodContext ctx) => null;
+    protected virtual ReluMode? DirectRelu(MethodContext ctx) => null;
 
     public virtual GradientRequest? SharedForwardRequest(MethodContext ctx) =>
         DirectRelu(ctx) is { } relu ? InputGradientRequest(ctx, relu) : null;
 
-    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluRule relu) =>
+    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluMode relu) =>
         new() { ScoreTensor = ctx.Structure.LogitsName, Wrt = [ctx.Model.Input.Name], Relu = relu, SeedIndices = true };
 
     /// <summary>
     /// Input gradients of every (item, class) of the context, as C×H×W: from the pipeline's forward
     /// pass when it is this request's (one backward per class slot, no forward), else via the engine.
     /// </summary>
-    protected static List<float[]> DirectInputGradients(MethodContext ctx, ReluRule relu)
+    protected static List<float[]> DirectInputGradients(MethodContext ctx, ReluMode relu)
     {
         var request = InputGradientRequest(ctx, relu);
         if (ctx.Pass is not { } pass || !pass.Program.Request.SameGradients(request))
@@ -124,12 +124,12 @@ public sealed class Saliency : PixelGradientMethod
 {
     public override string Name => "saliency";
     public override string Summary => "vanilla gradient saliency: max_c |∂y^c/∂x| (Simonyan et al. 2014)";
-    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
+    protected override ReluMode? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Standard);
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         return pairs.Select((p, i) => new RawMap(p.Item, p.Class, MaxAbsOverChannels(grads[i], c, h * w), h, w, grads[i], c)).ToList();
     }
@@ -140,13 +140,13 @@ public sealed class GuidedBackprop : PixelGradientMethod
 {
     public override string Name => "guidedbackprop";
     public override string Summary => "guided backpropagation: input gradient passing only positive signals through ReLUs (Springenberg et al. 2015)";
-    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Guided);
+    protected override ReluMode? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Guided);
     public override bool ImageValued => true;
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         return pairs.Select((p, i) => new RawMap(p.Item, p.Class, MaxAbsOverChannels(grads[i], c, h * w), h, w, grads[i], c)).ToList();
     }
@@ -160,7 +160,7 @@ public sealed class GuidedGradCam : PixelGradientMethod
 {
     public override string Name => "guided-gradcam";
     public override string Summary => "guided Grad-CAM: guided backprop ⊙ upsampled Grad-CAM (class-discriminative, high resolution)";
-    protected override ReluRule? DirectRelu(MethodContext ctx) => ReluRule.Guided;
+    protected override ReluMode? DirectRelu(MethodContext ctx) => ReluMode.Guided;
 
     /// <summary>The guided input gradient, with the Grad-CAM layers fetched by the same forward pass.</summary>
     public override GradientRequest? SharedForwardRequest(MethodContext ctx) =>
@@ -194,7 +194,7 @@ public sealed class GuidedGradCam : PixelGradientMethod
                 for (int p = 0; p < up.Length; p++) cams[i][p] += up[p] / layers.Count;
             }
         }
-        var guided = DirectInputGradients(ctx, ReluRule.Guided);
+        var guided = DirectInputGradients(ctx, ReluMode.Guided);
         var result = new List<RawMap>();
         for (int i = 0; i < pairs.Count; i++)
         {
@@ -236,7 +236,7 @@ public sealed class SmoothGrad : PixelGradientMethod
                 rows.Add(new GradientRow(noisy, pairs[i].Class));
             }
         }
-        var grads = InputGradients(ctx, rows, GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        var grads = InputGradients(ctx, rows, GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Standard));
         var result = new List<RawMap>();
         for (int i = 0; i < pairs.Count; i++)
         {
@@ -288,7 +288,7 @@ public sealed class IntegratedGradients : PixelGradientMethod
                 rows.Add(new GradientRow(xi, pairs[i].Class));
             }
         }
-        var grads = InputGradients(ctx, rows, GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard));
+        var grads = InputGradients(ctx, rows, GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Standard));
         var result = new List<RawMap>();
         for (int i = 0; i < pairs.Count; i++)
         {
@@ -338,12 +338,12 @@ public sealed class InputXGradient : PixelGradientMethod
 {
     public override string Name => "inputxgradient";
     public override string Summary => "input × gradient: x ⊙ ∂y^c/∂x (Shrikumar et al. 2016)";
-    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluRule.Standard);
+    protected override ReluMode? DirectRelu(MethodContext ctx) => GradientRuns.ParseRelu(ctx.Parameter("relu"), ReluMode.Standard);
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         var result = new List<RawMap>();
         for (int i = 0; i < pairs.Count; i++)

@@ -22,7 +22,7 @@ internal static class RuleRegistry
     private static readonly GradientRule[] All =
     [
         new ConvRule(), new ConvTransposeRule(), new GemmRule(), new MatMulRule(),
-        new ReluOpRule(), new LeakyReluRule(), new PReluRule(), new ClipRule(),
+        new ReluGradientRule(), new LeakyReluRule(), new PReluRule(), new ClipRule(),
         new SigmoidRule(), new TanhRule(), new EluRule(), new SeluRule(), new HardSigmoidRule(), new HardSwishRule(),
         new SoftplusRule(), new ErfRule(), new GeluRule(), new MishRule(),
         new ExpRule(), new LogRule(), new SqrtRule(), new ReciprocalRule(), new NegRule(), new AbsRule(), new PowRule(),
