@@ -23,6 +23,7 @@ public class ReluModeTests
         "standard" => pass ? g : g * slope,
         "guided" => Math.Max(g, 0) * (pass ? 1 : slope),
         "deconvnet" => Math.Max(g, 0),
+        "straight-through" => g,
         _ => throw new Xunit.Sdk.XunitException($"relu mode '{mode}' has no definition in ReluModeTests.Definition; add one"),
     };
 
@@ -170,6 +171,24 @@ public class ReluModeTests
         Assert.Contains(ReluMode.Deconvnet, ReluMode.All);
         Assert.Equal(["deconvnet", "guided", "standard"], new[] { ReluMode.Deconvnet, ReluMode.Guided, ReluMode.Standard }.Select(m => m.Name));
         Assert.All(ReluMode.All, m => Assert.False(string.IsNullOrWhiteSpace(m.Description)));
+    }
+
+    [Fact]
+    public void Straight_through_is_the_identity_through_a_relu_chain()
+    {
+        // y = Relu(Relu(x) ⊙ A) ⊙ B with both ReLUs taken as the identity: dX = A ⊙ B ⊙ s exactly.
+        int n = 120;
+        var rng = new Random(11);
+        var t = new TinyGraph(13, Shape);
+        var a = GradCheck.Uniform(rng, n);
+        var b = GradCheck.Uniform(rng, n);
+        var graph = t.Done(t.Op("Mul", t.Op("Relu", t.Op("Mul", t.Op("Relu", "x"), t.Floats(Shape, a))), t.Floats(Shape, b)));
+        var x = GradCheck.AwayFrom(new Random(12), n, -2, 2, 0.05f, 0f);
+        var seed = GradCheck.Uniform(new Random(13), n);
+        using var engine = new GradientEngine(graph, t.Spec(), GradCheck.Options);
+        var mode = ReluMode.Parse("Straight-Through", ReluMode.Standard);
+        var r = engine.Run(new InputValue("x", Shape, x), new GradientRequest { ScoreTensor = "y", Wrt = ["x"], Relu = mode }, _ => seed);
+        AssertEqual(Enumerable.Range(0, n).Select(i => a[i] * b[i] * seed[i]).ToArray(), r.Gradients["x"].Data);
     }
 
     [Fact]
