@@ -46,6 +46,9 @@ internal static class RuleRegistry
         return d;
     }
 
+    /// <summary>The registered rules, in registration order.</summary>
+    public static IReadOnlyList<GradientRule> Rules => All;
+
     public static GradientRule? Find(string opType) => ByOp.GetValueOrDefault(opType);
 
     public static IEnumerable<string> SupportedOps => ByOp.Keys.Order(StringComparer.Ordinal);
