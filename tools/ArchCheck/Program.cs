@@ -67,15 +67,15 @@ foreach (var dir in dirs)
         double logitErr = 0;
         int nodes = 0;
         double buildMs = 0;
-        foreach (var rule in new[] { ReluRule.Standard, ReluRule.Guided })
+        foreach (var rule in new[] { ReluMode.Standard, ReluMode.Guided })
         {
             var request = new GradientRequest { ScoreTensor = "logits", Wrt = [model.Input.Name, "target"], Relu = rule };
             var sw = Stopwatch.StartNew();
             var program = model.Gradients.Build(request, input.Shape);
-            if (rule == ReluRule.Standard) { buildMs = sw.Elapsed.TotalMilliseconds; nodes = program.DifferentiatedNodeCount; }
+            if (rule == ReluMode.Standard) { buildMs = sw.Elapsed.TotalMilliseconds; nodes = program.DifferentiatedNodeCount; }
             var r = model.Gradients.Run(input, request, _ => Seeds.ClassLogit([cls], classes));
             logitErr = Math.Max(logitErr, RelErr(r.Forward["logits"].Data, refLogits));
-            string tag = rule == ReluRule.Standard ? "standard" : "guided";
+            string tag = rule == ReluMode.Standard ? "standard" : "guided";
             foreach (var (wrt, file) in new[] { (model.Input.Name, $"grad_input_{tag}.npy"), ("target", $"grad_target_{tag}.npy") })
             {
                 var (want, _) = Npy.Read(Path.Combine(dir, file));

@@ -104,7 +104,7 @@ static class RoutingDump
     static Dictionary<string, object> CrossCheck(SalientModel model, InputValue input, List<Node> nodes,
         Dictionary<string, TensorValue> dumped, List<string> fetch)
     {
-        var request = new GradientRequest { ScoreTensor = "logits", Wrt = [model.Input.Name, "target"], Relu = ReluRule.Standard };
+        var request = new GradientRequest { ScoreTensor = "logits", Wrt = [model.Input.Name, "target"], Relu = ReluMode.Standard };
         var fg = model.Gradients.Build(request, input.Shape).ForwardGraph;
         var byFirstOutput = fg.Nodes.ToDictionary(n => n.Outputs[0]);
         var wanted = new List<string>();

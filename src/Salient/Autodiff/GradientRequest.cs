@@ -2,17 +2,6 @@ using Salient.Runtime;
 
 namespace Salient.Autodiff;
 
-/// <summary>How gradients pass backwards through ReLU-like ops (Relu, Clip with min 0, LeakyRelu, PRelu).</summary>
-public enum ReluRule
-{
-    /// <summary>The true derivative: pass where the forward input is positive.</summary>
-    Standard,
-    /// <summary>Guided backprop (Springenberg et al. 2015): pass where the forward input AND the incoming gradient are positive.</summary>
-    Guided,
-    /// <summary>Deconvnet (Zeiler &amp; Fergus 2014): pass where the incoming gradient is positive, ignoring the forward mask.</summary>
-    Deconvnet,
-}
-
 /// <summary>
 /// What to differentiate: the engine computes d(Σ seed ⊙ S)/d(w) for the score tensor S and every
 /// tensor w in <see cref="Wrt"/>; the seed is supplied at run time (see <see cref="Seeds"/>).
@@ -23,7 +12,8 @@ public sealed record GradientRequest
     public required string ScoreTensor { get; init; }
     /// <summary>Layer tensors and/or the model input name to return gradients for.</summary>
     public required IReadOnlyList<string> Wrt { get; init; }
-    public ReluRule Relu { get; init; } = ReluRule.Standard;
+    /// <summary>How gradients pass backwards through ReLU-like ops (default <see cref="ReluMode.Standard"/>).</summary>
+    public ReluMode Relu { get; init; } = ReluMode.Standard;
     /// <summary>Forward tensors to return as well.</summary>
     public IReadOnlyList<string> AlsoFetch { get; init; } = [];
     /// <summary>
@@ -34,13 +24,13 @@ public sealed record GradientRequest
     /// </summary>
     public bool SeedIndices { get; init; }
 
-    /// <summary>True when both requests compute the same gradients from the same kind of seed (score, wrt set, ReLU rule, SeedIndices); AlsoFetch may differ.</summary>
+    /// <summary>True when both requests compute the same gradients from the same kind of seed (score, wrt set, ReLU mode, SeedIndices); AlsoFetch may differ.</summary>
     public bool SameGradients(GradientRequest other) =>
         ScoreTensor == other.ScoreTensor && Relu == other.Relu && SeedIndices == other.SeedIndices &&
         Wrt.Distinct().Order(StringComparer.Ordinal).SequenceEqual(other.Wrt.Distinct().Order(StringComparer.Ordinal));
 
     internal string CacheKey(long[] inputShape) =>
-        string.Join("\u0001", ScoreTensor, string.Join("\u0002", Wrt.Distinct().Order(StringComparer.Ordinal)), Relu, SeedIndices,
+        string.Join("\u0001", ScoreTensor, string.Join("\u0002", Wrt.Distinct().Order(StringComparer.Ordinal)), Relu.Name, SeedIndices,
             string.Join("\u0002", AlsoFetch.Distinct().Order(StringComparer.Ordinal)), string.Join(",", inputShape));
 }
 

@@ -4,7 +4,7 @@ namespace Salient.Autodiff;
 
 /// <summary>
 /// What a gradient rule sees of one differentiated node: the node and its concrete shapes, the
-/// model opset (for version-dependent attributes and inputs), the ReLU rule, the gradients of its
+/// model opset (for version-dependent attributes and inputs), the ReLU mode, the gradients of its
 /// outputs, and helpers that emit backward-graph nodes (default domain, opset 18) and constants
 /// with fresh names.
 /// </summary>
@@ -28,7 +28,7 @@ internal sealed class RuleContext
 
     /// <summary>Default-domain opset of the MODEL (attributes/inputs of the forward node follow it).</summary>
     public long Opset => _b.ModelOpset;
-    public ReluRule Relu => _b.Relu;
+    public ReluMode Relu => _b.Relu;
 
     // ---- the node ---------------------------------------------------------------------------
 
@@ -183,16 +183,13 @@ internal sealed class RuleContext
     }
 
     /// <summary>
-    /// The gradient through a ReLU-like op under the request's <see cref="ReluRule"/>:
-    /// Standard = g where the forward op passes; Guided = max(g,0) where it passes; Deconvnet = max(g,0).
-    /// <paramref name="passMask"/> builds the bool forward mask (not called for Deconvnet).
+    /// The gradient through a ReLU-like op, as the request's <see cref="ReluMode"/> defines it. The
+    /// op's local derivative is 1 where <paramref name="passMask"/> (a bool mask, built only if the
+    /// mode needs it) holds and, elsewhere, what <paramref name="negativeSide"/> makes of a gradient
+    /// (g ↦ g · slope; null for slope 0).
     /// </summary>
-    public string Rectify(string g, Func<string> passMask) => Relu switch
-    {
-        ReluRule.Standard => Mask(passMask(), g),
-        ReluRule.Guided => Mask(passMask(), Op("Relu", g)),
-        _ => Op("Relu", g),
-    };
+    public string ReluBackward(Func<string> passMask, Func<string, string>? negativeSide = null) =>
+        Relu.Backward(new ReluSite(this, G, passMask, negativeSide));
 
     // ---- errors -----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ public static class GradientRuns
 {
     public const int DefaultBatch = 16;
 
-    public static List<GradientRowResult> Run(MethodContext ctx, IReadOnlyList<GradientRow> rows, IReadOnlyList<string> wrt, ReluRule relu, IReadOnlyList<string>? alsoFetch = null)
+    public static List<GradientRowResult> Run(MethodContext ctx, IReadOnlyList<GradientRow> rows, IReadOnlyList<string> wrt, ReluMode relu, IReadOnlyList<string>? alsoFetch = null)
     {
         var model = ctx.Model;
         var logits = ctx.Structure.LogitsName;
@@ -97,14 +97,9 @@ public static class GradientRuns
     public static Activation AsChw(float[] row, long[] shape, TensorLayout layout) =>
         Activation.FromTensor(new TensorValue("", Onnx.DataType.Float, [1, .. shape[1..]], row), 0, layout);
 
-    /// <summary>The names of the ReLU backward rules (the choices of the <c>relu</c> parameter).</summary>
-    public static IReadOnlyList<string> ReluNames { get; } = ["standard", "guided", "deconvnet"];
+    /// <summary>The names of the ReLU backward modes (the choices of the <c>relu</c> parameter).</summary>
+    public static IReadOnlyList<string> ReluNames => ReluMode.All.Select(m => m.Name).ToList();
 
-    /// <summary>The ReLU backward rule of a (validated) <c>relu</c> parameter value.</summary>
-    public static ReluRule Relu(string name) => name switch
-    {
-        "guided" => ReluRule.Guided,
-        "deconvnet" => ReluRule.Deconvnet,
-        _ => ReluRule.Standard,
-    };
+    /// <summary>The ReLU backward mode of a (validated) <c>relu</c> parameter value.</summary>
+    public static ReluMode Relu(string name) => ReluMode.Parse(name, ReluMode.Standard);
 }

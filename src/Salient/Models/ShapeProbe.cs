@@ -1,5 +1,9 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Salient.Onnx;
 using Salient.Runtime;
+using Tensor = Salient.Onnx.Tensor;
 
 namespace Salient.Models;
 
@@ -11,28 +15,99 @@ public sealed record TensorShape(DataType Type, long[] Dims)
     public override string ToString() => Shapes.Format(Dims);
 }
 
+/// <summary>What one probe run found: every tensor's type and shape, the values of small tensors, and the time it took.</summary>
+internal sealed record ProbeResult(Dictionary<string, TensorShape> Shapes, Dictionary<string, Tensor> Small, TimeSpan Time);
+
 /// <summary>
 /// Concrete shapes of every tensor, found with one probe run in which every intermediate is a graph
 /// output (ORT computes exact shapes for any dynamic batch or spatial size; there is no ONNX shape
-/// inference in .NET). Constants come from the initializers.
+/// inference in .NET). Constants come from the initializers. The one probe implementation: the
+/// model structure uses <see cref="Run"/>, the gradient engine <see cref="Probe"/> (with the values
+/// of small tensors).
 /// </summary>
 public static class ShapeProbe
 {
-    public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options)
+    public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options) =>
+        Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options).Shapes;
+
+    /// <summary>
+    /// Runs <paramref name="graph"/> once on a constant input of <paramref name="inputShape"/> with every
+    /// intermediate as an output; records each tensor's type and shape, and the values of tensors with at
+    /// most <paramref name="smallLimit"/> elements (0: none).
+    /// </summary>
+    internal static ProbeResult Probe(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options, int smallLimit = 0)
     {
+        var sw = Stopwatch.StartNew();
         var g = graph.Clone();
-        var existing = new HashSet<string>(g.Outputs.Select(o => o.Name));
+        g.Outputs.Clear();
+        var seen = new HashSet<string>();
         foreach (var name in graph.IntermediateNames())
-            if (existing.Add(name)) g.Outputs.Add(new ValueInfo(name, DataType.Undefined, null));
-        var shape = input.ShapeFor(batch, height, width);
-        var data = new float[Tensor.ElementCount(shape)];
-        Array.Fill(data, 0.25f);
-        using var session = new GraphSession(g, options);
-        var outs = session.Run([new InputValue(input.Name, shape, data)]);
-        var result = new Dictionary<string, TensorShape>();
-        foreach (var kv in outs) result[kv.Key] = new TensorShape(kv.Value.Type, kv.Value.Shape);
-        foreach (var kv in graph.Initializers) result[kv.Key] = new TensorShape(kv.Value.Type, kv.Value.Dims);
-        result[input.Name] = new TensorShape(input.Type, shape);
-        return result;
+            if (seen.Add(name)) g.Outputs.Add(new ValueInfo(name, DataType.Undefined, null));
+        var shapes = new Dictionary<string, TensorShape>();
+        var small = new Dictionary<string, Tensor>();
+        foreach (var kv in graph.Initializers) shapes[kv.Key] = new TensorShape(kv.Value.Type, kv.Value.Dims);
+        shapes[inputName] = new TensorShape(inputType, inputShape);
+        if (g.Outputs.Count > 0)
+        {
+            using var so = options.CreateSessionOptions();
+            InferenceSession session;
+            try { session = new InferenceSession(OnnxWriter.ToBytes(g), so); }
+            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime cannot load the model: {GraphSession.FirstLine(e.Message)}", e); }
+            using (session)
+            {
+                using var input = CreateProbeInput(inputType, inputShape);
+                using var ro = new RunOptions();
+                var names = g.Outputs.Select(o => o.Name).ToArray();
+                IDisposableReadOnlyCollection<OrtValue> results;
+                try { results = session.Run(ro, [inputName], [input], names); }
+                catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model at input shape {Shapes.Format(inputShape)}: {GraphSession.FirstLine(e.Message)}", e); }
+                using (results)
+                {
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        var v = results[i];
+                        if (!v.IsTensor) continue;
+                        var info = v.GetTensorTypeAndShape();
+                        var type = GraphSession.MapType(info.ElementDataType);
+                        shapes[names[i]] = new TensorShape(type, info.Shape);
+                        if (info.ElementCount <= smallLimit && ReadSmall(names[i], v, info) is { } t) small[names[i]] = t;
+                    }
+                }
+            }
+        }
+        return new ProbeResult(shapes, small, sw.Elapsed);
     }
+
+    private static OrtValue CreateProbeInput(DataType type, long[] shape)
+    {
+        long n = Tensor.ElementCount(shape);
+        return type switch
+        {
+            DataType.Float => OrtValue.CreateTensorValueFromMemory(Filled(n, 0.25f), shape),
+            DataType.Double => OrtValue.CreateTensorValueFromMemory(Filled(n, 0.25), shape),
+            DataType.UInt8 => OrtValue.CreateTensorValueFromMemory(Filled(n, (byte)64), shape),
+            DataType.Int8 => OrtValue.CreateTensorValueFromMemory(Filled(n, (sbyte)16), shape),
+            DataType.Float16 => OrtValue.CreateTensorValueFromMemory(Filled(n, new Float16(BitConverter.HalfToUInt16Bits((Half)0.25f))), shape),
+            DataType.Int64 => OrtValue.CreateTensorValueFromMemory(Filled(n, 1L), shape),
+            DataType.Int32 => OrtValue.CreateTensorValueFromMemory(Filled(n, 1), shape),
+            _ => throw new SalientException($"the model input has element type {type}, which Salient cannot feed"),
+        };
+    }
+
+    private static T[] Filled<T>(long n, T v)
+    {
+        var a = new T[n];
+        Array.Fill(a, v);
+        return a;
+    }
+
+    private static Tensor? ReadSmall(string name, OrtValue v, OrtTensorTypeAndShapeInfo info) => info.ElementDataType switch
+    {
+        TensorElementType.Float => new Tensor(name, DataType.Float, info.Shape, v.GetTensorDataAsSpan<float>().ToArray()),
+        TensorElementType.Double => new Tensor(name, DataType.Double, info.Shape, v.GetTensorDataAsSpan<double>().ToArray()),
+        TensorElementType.Int64 => new Tensor(name, DataType.Int64, info.Shape, v.GetTensorDataAsSpan<long>().ToArray()),
+        TensorElementType.Int32 => new Tensor(name, DataType.Int32, info.Shape, v.GetTensorDataAsSpan<int>().ToArray()),
+        TensorElementType.Bool => new Tensor(name, DataType.Bool, info.Shape, v.GetTensorDataAsSpan<bool>().ToArray()),
+        _ => null,
+    };
 }

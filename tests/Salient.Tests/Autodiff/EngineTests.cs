@@ -115,7 +115,7 @@ public class EngineTests
         var p1 = engine.Build(req, [1, 3]);
         Assert.Same(p1, engine.Build(req with { }, [1, 3]));
         Assert.NotSame(p1, engine.Build(req, [2, 3]));
-        Assert.NotSame(p1, engine.Build(req with { Relu = ReluRule.Guided }, [1, 3]));
+        Assert.NotSame(p1, engine.Build(req with { Relu = ReluMode.Guided }, [1, 3]));
         // Per-item classes in one batch: row b of the gradient is row cls[b] of Wᵀ.
         var w = g.Initializers.Values.Single(i => i.Type == DataType.Float).ToFloats();
         var r = engine.Run(new InputValue("x", [2, 3], X(6)), req, s => Seeds.ClassLogit([1, 3], (int)s.Shape[1]));
@@ -135,8 +135,8 @@ public class EngineTests
         using var engine = new GradientEngine(g, t.Spec(), GradCheck.Options);
         var req = new GradientRequest { ScoreTensor = "y", Wrt = ["x"] };
         var standard = engine.Build(req, Shape);
-        var guided = engine.Build(req with { Relu = ReluRule.Guided }, Shape);
-        var deconv = engine.Build(req with { Relu = ReluRule.Deconvnet }, Shape);
+        var guided = engine.Build(req with { Relu = ReluMode.Guided }, Shape);
+        var deconv = engine.Build(req with { Relu = ReluMode.Deconvnet }, Shape);
         Assert.Same(standard.ForwardSession, guided.ForwardSession);
         Assert.NotSame(standard.BackwardGraph, guided.BackwardGraph);
         Assert.NotSame(standard.ForwardSession, deconv.ForwardSession);   // deconvnet needs no ReLU mask from the forward

@@ -47,12 +47,12 @@ internal static class GradCheck
 
     /// <summary>Runs the engine and FD on <paramref name="g"/> and asserts agreement.</summary>
     public static Outcome Check(Graph g, long[] shape, float[] x, string input = "x", double eps = 1e-2, double tol = 1e-2,
-        int maxCoords = 400, int seed = 7, ReluRule relu = ReluRule.Standard, string score = "y", bool dynamicBatch = false)
+        int maxCoords = 400, int seed = 7, ReluMode? relu = null, string score = "y", bool dynamicBatch = false)
     {
         var spec = new InputSpec(input, DataType.Float, Salient.Core.TensorLayout.Nchw, 1, 1, 1, dynamicBatch, dynamicBatch ? 1 : (int)shape[0]);
         using var engine = new GradientEngine(g, spec, Options);
         float[]? seedData = null;
-        var result = engine.Run(new InputValue(input, shape, x), new GradientRequest { ScoreTensor = score, Wrt = [input], Relu = relu },
+        var result = engine.Run(new InputValue(input, shape, x), new GradientRequest { ScoreTensor = score, Wrt = [input], Relu = relu ?? ReluMode.Standard },
             s =>
             {
                 seedData = Uniform(new Random(seed), (int)s.Length, -1f, 1f);

@@ -132,7 +132,7 @@ public class BackwardInputsTests
         using var model = TestPaths.Load(TestPaths.Fixture(folder, file));
         var s = model.Structure();
         var shape = model.Input.ShapeFor(model.Input.DynamicBatch ? 2 : model.Input.FixedBatch, model.InputSize.Height, model.InputSize.Width);
-        foreach (var relu in new[] { ReluRule.Standard, ReluRule.Guided })
+        foreach (var relu in new[] { ReluMode.Standard, ReluMode.Guided })
             foreach (bool indices in new[] { false, true })
             {
                 var p = model.Gradients.Build(new GradientRequest { ScoreTensor = s.LogitsName, Wrt = [model.Input.Name], Relu = relu, SeedIndices = indices }, shape);

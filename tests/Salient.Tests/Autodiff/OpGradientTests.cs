@@ -231,6 +231,8 @@ public class OpGradientTests
         ["depthtospace_dcr"] = C(13, [1, 8, 2, 3], Unary("DepthToSpace", ("blocksize", 2L))),
         ["depthtospace_crd"] = C(13, [1, 8, 2, 3], Unary("DepthToSpace", ("blocksize", 2L), ("mode", "CRD"))),
         ["spacetodepth"] = C(13, [1, 2, 4, 6], Unary("SpaceToDepth", ("blocksize", 2L))),
+        ["cast_float_to_float"] = C(13, S4, (t, r) => t.Op("Mul", N(t, "Cast", ["x"], ("to", (long)DataType.Float)), t.Random(S4, r))),
+        ["castlike_float_opset15"] = C(15, S4, (t, r) => t.Op("Mul", t.Op("CastLike", "x", t.Scalar(0f)), t.Random(S4, r))),
         ["dropout_identity_inference"] = C(13, S4, (t, r) => t.Op("Mul", t.Op("Identity", t.Op("Dropout", "x")), t.Random(S4, r))),
 
         // ---- resize ----
@@ -277,6 +279,9 @@ public class OpGradientTests
             return t.Op("MatMul", flat, t.Random([32, 3], r));
         }, eps: 1e-3, tol: 2e-2),
     };
+
+    /// <summary>Every case by name (RuleCoverageTests checks that each registered op has one).</summary>
+    internal static IReadOnlyDictionary<string, Func<Case>> AllCases => Cases;
 
     public static TheoryData<string> Names()
     {

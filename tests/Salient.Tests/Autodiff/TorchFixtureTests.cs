@@ -54,7 +54,7 @@ public class TorchFixtureTests
         {
             ScoreTensor = f.GetProperty("score").GetString()!,
             Wrt = [input, inner],
-            Relu = rule == "guided" ? ReluRule.Guided : ReluRule.Standard,
+            Relu = rule == "guided" ? ReluMode.Guided : ReluMode.Standard,
         };
         var result = engine.Run(new InputValue(input, xShape, x), request, _ => seed);
 

@@ -25,7 +25,7 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
         return _g.Model.Prepare(new RgbImage(w, h, data));
     }
 
-    private float[] EngineGradient(PreparedInput item, int cls, ReluRule relu)
+    private float[] EngineGradient(PreparedInput item, int cls, ReluMode relu)
     {
         var m = _g.Model;
         var s = m.Structure();
@@ -36,9 +36,9 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
     }
 
     [Theory]
-    [InlineData("saliency", ReluRule.Standard)]
-    [InlineData("guidedbackprop", ReluRule.Guided)]
-    public void Two_images_two_classes_each_equal_separate_engine_runs(string method, ReluRule relu)
+    [InlineData("saliency", "standard")]
+    [InlineData("guidedbackprop", "guided")]
+    public void Two_images_two_classes_each_equal_separate_engine_runs(string method, string reluName)
     {
         var items = new List<PreparedInput> { _g.Input, Other() };
         var result = Explainer.Explain(_g.Model, items, new ExplainRequest
@@ -49,7 +49,7 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
         Assert.Equal(4, result.Explanations.Count);
         foreach (var e in result.Explanations)
         {
-            var want = EngineGradient(items[e.Item], e.ClassIndex, relu);
+            var want = EngineGradient(items[e.Item], e.ClassIndex, ReluMode.Parse(reluName, ReluMode.Standard));
             var got = e.RawChannels!;
             float max = want.Max(Math.Abs);
             Assert.True(max > 0);
@@ -72,14 +72,14 @@ public class SharedForwardTests : IClassFixture<GapModelFixture>
         using var pass = program.Forward(m.Pack([other]));
         var ctx = new MethodContext(m, s, null, [_g.Input], [[5]], new Dictionary<string, string>(), new()) { Pass = pass };
         var got = method.Compute(ctx).Single().Channels!;
-        var want = EngineGradient(other, 5, ReluRule.Standard);
-        var notWanted = EngineGradient(_g.Input, 5, ReluRule.Standard);
+        var want = EngineGradient(other, 5, ReluMode.Standard);
+        var notWanted = EngineGradient(_g.Input, 5, ReluMode.Standard);
         float max = want.Max(Math.Abs);
         Assert.All(Enumerable.Range(0, want.Length), i => Assert.True(Math.Abs(got[i] - want[i]) <= 1e-6 * max));
         Assert.Contains(Enumerable.Range(0, want.Length), i => Math.Abs(got[i] - notWanted[i]) > 1e-3 * max);
         // A pass for another ReLU rule is not used (guided backprop runs its own forward).
         var guided = MethodRegistry.Get("guidedbackprop").Compute(ctx).Single().Channels!;
-        var guidedWant = EngineGradient(_g.Input, 5, ReluRule.Guided);
+        var guidedWant = EngineGradient(_g.Input, 5, ReluMode.Guided);
         float gmax = guidedWant.Max(Math.Abs);
         Assert.All(Enumerable.Range(0, guidedWant.Length), i => Assert.True(Math.Abs(guided[i] - guidedWant[i]) <= 1e-6 * gmax));
     }

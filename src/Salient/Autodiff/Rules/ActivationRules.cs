@@ -1,6 +1,6 @@
 namespace Salient.Autodiff.Rules;
 
-// Smooth activations and unary math ops. Each keeps its standard derivative under every ReluRule.
+// Smooth activations and unary math ops. Each keeps its standard derivative under every ReluMode.
 
 /// <summary>Sigmoid: dX = dY · y · (1 − y).</summary>
 internal sealed class SigmoidRule : GradientRule

@@ -22,7 +22,7 @@ internal static class RuleRegistry
     private static readonly GradientRule[] All =
     [
         new ConvRule(), new ConvTransposeRule(), new GemmRule(), new MatMulRule(),
-        new ReluOpRule(), new LeakyReluRule(), new PReluRule(), new ClipRule(),
+        new ReluGradientRule(), new LeakyReluRule(), new PReluRule(), new ClipRule(),
         new SigmoidRule(), new TanhRule(), new EluRule(), new SeluRule(), new HardSigmoidRule(), new HardSwishRule(),
         new SoftplusRule(), new ErfRule(), new GeluRule(), new MishRule(),
         new ExpRule(), new LogRule(), new SqrtRule(), new ReciprocalRule(), new NegRule(), new AbsRule(), new PowRule(),
@@ -45,6 +45,9 @@ internal static class RuleRegistry
                 if (!d.TryAdd(op, r)) throw new InvalidOperationException($"two gradient rules for op '{op}'");
         return d;
     }
+
+    /// <summary>The registered rules, in registration order.</summary>
+    public static IReadOnlyList<GradientRule> Rules => All;
 
     public static GradientRule? Find(string opType) => ByOp.GetValueOrDefault(opType);
 

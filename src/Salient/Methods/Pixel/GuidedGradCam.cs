@@ -14,14 +14,14 @@ public sealed class GuidedGradCam : PixelGradientMethod
     public override string Summary => "guided Grad-CAM: guided backprop ⊙ upsampled Grad-CAM (class-discriminative, high resolution)";
     public override bool ImageValued => true;
     public override IReadOnlyList<string> Composes => ["gradcam"];
-    protected override ReluRule? DirectRelu(MethodContext ctx) => ReluRule.Guided;
+    protected override ReluMode? DirectRelu(MethodContext ctx) => ReluMode.Guided;
 
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         int h = H(ctx), w = W(ctx), c = C(ctx), plane = h * w;
         var pairs = GradientRuns.ItemClassPairs(ctx);
         var cams = ctx.Compose("gradcam");
-        var guided = DirectInputGradients(ctx, ReluRule.Guided);
+        var guided = DirectInputGradients(ctx, ReluMode.Guided);
         var result = new List<RawMap>(pairs.Count);
         for (int i = 0; i < pairs.Count; i++)
         {

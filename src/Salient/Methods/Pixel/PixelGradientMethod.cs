@@ -24,7 +24,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
     protected static int C(MethodContext ctx) => ctx.Model.Input.Channels;
 
     /// <summary>Input gradients of each row, as C×H×W.</summary>
-    protected static List<float[]> InputGradients(MethodContext ctx, IReadOnlyList<GradientRow> rows, ReluRule relu)
+    protected static List<float[]> InputGradients(MethodContext ctx, IReadOnlyList<GradientRow> rows, ReluMode relu)
     {
         var name = ctx.Model.Input.Name;
         var res = GradientRuns.Run(ctx, rows, [name], relu);
@@ -32,19 +32,19 @@ public abstract class PixelGradientMethod : IExplanationMethod
     }
 
     /// <summary>The ReLU rule when the method's gradients are of the unmodified inputs (they can share the pipeline's forward pass); null for methods that perturb the inputs.</summary>
-    protected virtual ReluRule? DirectRelu(MethodContext ctx) => null;
+    protected virtual ReluMode? DirectRelu(MethodContext ctx) => null;
 
     public virtual GradientRequest? SharedForwardRequest(MethodContext ctx) =>
         DirectRelu(ctx) is { } relu ? InputGradientRequest(ctx, relu) : null;
 
-    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluRule relu) =>
+    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluMode relu) =>
         new() { ScoreTensor = ctx.Structure.LogitsName, Wrt = [ctx.Model.Input.Name], Relu = relu, SeedIndices = true };
 
     /// <summary>
     /// Input gradients of every (item, class) of the context, as C×H×W: from the pipeline's forward
     /// pass when it is this request's (one backward per class slot, no forward), else via the engine.
     /// </summary>
-    protected static List<float[]> DirectInputGradients(MethodContext ctx, ReluRule relu)
+    protected static List<float[]> DirectInputGradients(MethodContext ctx, ReluMode relu)
     {
         var request = InputGradientRequest(ctx, relu);
         if (ctx.Pass is not { } pass || !pass.Program.Request.SameGradients(request))
@@ -97,7 +97,7 @@ public abstract class InputGradientMethod : PixelGradientMethod
     /// <summary>The ReLU parameter (its default is the method's rule).</summary>
     protected virtual ChoiceParameter ReluParameter => CommonParameters.Relu;
     public override IReadOnlyList<Parameter> Parameters => [ReluParameter, CommonParameters.BatchSize];
-    protected override ReluRule? DirectRelu(MethodContext ctx) => GradientRuns.Relu(ctx.Get(ReluParameter));
+    protected override ReluMode? DirectRelu(MethodContext ctx) => GradientRuns.Relu(ctx.Get(ReluParameter));
 
     /// <summary>The map and the image-valued result (C×H×W) from the input x and its gradient g (both C×H×W).</summary>
     protected abstract (float[] Map, float[] Channels) Reduce(float[] x, float[] g, int c, int plane);
@@ -105,7 +105,7 @@ public abstract class InputGradientMethod : PixelGradientMethod
     public override IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!.Value);
+        var grads = DirectInputGradients(ctx, DirectRelu(ctx)!);
         int h = H(ctx), w = W(ctx), c = C(ctx);
         var result = new List<RawMap>(pairs.Count);
         for (int i = 0; i < pairs.Count; i++)

@@ -1,20 +1,24 @@
 namespace Salient.Autodiff.Rules;
 
+// The ReLU-like ops. Each rule describes its op's local derivative to the request's ReluMode
+// (RuleContext.ReluBackward): where it passes (a bool mask, built only if the mode asks) and the
+// slope elsewhere (none for Relu and Clip). The mode decides what flows back.
+
 /// <summary>
-/// Relu: dX = dY where y &gt; 0 (y &gt; 0 ⇔ x &gt; 0; the output is used so ORT can still fuse Conv+Relu).
-/// Guided: max(dY,0) where y &gt; 0. Deconvnet: max(dY,0).
+/// Relu: passes where y &gt; 0 (y &gt; 0 ⇔ x &gt; 0; the output is used so ORT can still fuse
+/// Conv+Relu), slope 0 elsewhere.
 /// </summary>
-internal sealed class ReluOpRule : GradientRule
+internal sealed class ReluGradientRule : GradientRule
 {
     public override IReadOnlyList<string> Ops => ["Relu"];
 
     public override void Backward(RuleContext c) =>
-        c.AddGrad(0, c.Rectify(c.G, () => c.Op("Greater", c.Forward(c.Out(0)), c.Scalar(0f))));
+        c.AddGrad(0, c.ReluBackward(() => c.Op("Greater", c.Forward(c.Out(0)), c.Scalar(0f))));
 }
 
 /// <summary>
-/// LeakyRelu (alpha, default 0.01): dX = dY · (x &gt; 0 ? 1 : alpha), the mask read from the output
-/// when alpha &gt; 0. Guided: max(dY,0) · slope(x); Deconvnet: max(dY,0).
+/// LeakyRelu (alpha, default 0.01): passes where x &gt; 0 (read from the output when alpha &gt; 0),
+/// slope alpha elsewhere.
 /// </summary>
 internal sealed class LeakyReluRule : GradientRule
 {
@@ -23,18 +27,17 @@ internal sealed class LeakyReluRule : GradientRule
     public override void Backward(RuleContext c)
     {
         float alpha = c.Node.GetFloat("alpha", 0.01f);
-        string g = c.Relu == ReluRule.Standard ? c.G : c.Op("Relu", c.G);
-        if (c.Relu == ReluRule.Deconvnet) { c.AddGrad(0, g); return; }
-        string positive = alpha > 0
-            ? c.Op("Greater", c.Forward(c.Out(0)), c.Scalar(0f))
-            : c.Op("Greater", c.Forward(c.In(0)), c.Scalar(0f));
-        c.AddGrad(0, c.Op("Where", positive, g, c.Scale(g, alpha)));
+        c.AddGrad(0, c.ReluBackward(
+            () => alpha > 0
+                ? c.Op("Greater", c.Forward(c.Out(0)), c.Scalar(0f))
+                : c.Op("Greater", c.Forward(c.In(0)), c.Scalar(0f)),
+            g => c.Scale(g, alpha)));
     }
 }
 
 /// <summary>
-/// PRelu: dX = dY · (x &gt; 0 ? 1 : slope) (slope broadcast as in the forward). Same ReLU-rule
-/// treatment as LeakyRelu. The slope's own gradient is not computed.
+/// PRelu: passes where x &gt; 0, the slope tensor (broadcast as in the forward) elsewhere. The
+/// slope's own gradient is not computed.
 /// </summary>
 internal sealed class PReluRule : GradientRule
 {
@@ -43,9 +46,11 @@ internal sealed class PReluRule : GradientRule
     public override void Backward(RuleContext c)
     {
         c.RequireOffPath(1, "the slope");
-        string g = c.Relu == ReluRule.Standard ? c.G : c.Op("Relu", c.G);
-        if (c.Relu == ReluRule.Deconvnet) { c.AddGrad(0, g); return; }
-        string positive = c.Op("Greater", c.Forward(c.In(0)), c.Scalar(0f));
+        c.AddGrad(0, c.ReluBackward(() => c.Op("Greater", c.Forward(c.In(0)), c.Scalar(0f)), g => c.Mul(g, Slope(c))));
+    }
+
+    private static string Slope(RuleContext c)
+    {
         var slopeDims = c.InDims(1);
         string slope = c.Forward(c.In(1));
         if (c.Opset < 7 && slopeDims.Length == 1 && c.InRank(0) > 2)
@@ -55,14 +60,15 @@ internal sealed class PReluRule : GradientRule
             dims[0] = slopeDims[0];
             slope = c.Reshape(slope, dims);
         }
-        c.AddGrad(0, c.Op("Where", positive, g, c.Mul(g, slope)));
+        return slope;
     }
 }
 
 /// <summary>
 /// Clip (min/max as attributes before opset 11, optional inputs from 11): dX = dY where
-/// min &lt; y &lt; max (read from the output). With min = 0 (ReLU6 and friends) it is ReLU-like:
-/// Guided = max(dY,0) where 0 &lt; y &lt; max, Deconvnet = max(dY,0).
+/// min &lt; y &lt; max (read from the output). With min = 0 (ReLU6 and friends) it is ReLU-like and
+/// the ReluMode decides (pass region 0 &lt; y &lt; max, slope 0 elsewhere); with another minimum
+/// the standard derivative is used under every mode.
 /// </summary>
 internal sealed class ClipRule : GradientRule
 {
@@ -96,6 +102,6 @@ internal sealed class ClipRule : GradientRule
                 : c.Op("And", above, below);
         }
         if (lo is null && hi is null) { c.AddGrad(0, c.G); return; }
-        c.AddGrad(0, reluLike ? c.Rectify(c.G, Pass) : c.Mask(Pass(), c.G));
+        c.AddGrad(0, reluLike ? c.ReluBackward(Pass) : c.Mask(Pass(), c.G));
     }
 }
