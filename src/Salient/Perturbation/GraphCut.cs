@@ -124,8 +124,6 @@ public sealed class GraphCut
 /// <summary>A cut graph with its ORT session and default batch size, cached per model and layer.</summary>
 public sealed class CutSession
 {
-    private static readonly ConditionalWeakTable<SalientModel, ConcurrentDictionary<string, Lazy<CutSession>>> Cache = new();
-
     private CutSession(GraphCut cut, GraphSession session, int defaultBatch)
     {
         Cut = cut;
@@ -139,10 +137,21 @@ public sealed class CutSession
     public int DefaultBatch { get; }
 
     /// <summary>The graph of <paramref name="model"/> after <paramref name="layer"/>, up to its logits.</summary>
-    public static CutSession For(SalientModel model, string layer)
+    public static CutSession For(SalientModel model, string layer) =>
+        model.Part(_ => new CutSessions()).Get(layer, l => new Lazy<CutSession>(() => Create(model, l)));
+
+    /// <summary>A model's cut sessions, by layer: a part of the model, disposed with it.</summary>
+    private sealed class CutSessions : IDisposable
     {
-        var perModel = Cache.GetValue(model, _ => new ConcurrentDictionary<string, Lazy<CutSession>>());
-        return perModel.GetOrAdd(layer, l => new Lazy<CutSession>(() => Create(model, l))).Value;
+        private readonly ConcurrentDictionary<string, Lazy<CutSession>> _byLayer = new();
+
+        public CutSession Get(string layer, Func<string, Lazy<CutSession>> create) => _byLayer.GetOrAdd(layer, create).Value;
+
+        public void Dispose()
+        {
+            foreach (var l in _byLayer.Values) if (l.IsValueCreated) l.Value.Session.Dispose();
+            _byLayer.Clear();
+        }
     }
 
     private static CutSession Create(SalientModel model, string layer)

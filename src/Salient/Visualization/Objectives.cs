@@ -115,7 +115,7 @@ internal sealed record ResolvedTerm(string Tensor, TensorLayout? Layout, int Cha
                 case ClassObjective c:
                 {
                     int classes = structure.ClassCount;
-                    if (classes <= 0) throw new SalientException("the model's logits have no class dimension, so a class cannot be visualized; use --layer and --channel");
+                    if (classes <= 0) throw new SalientException("the model's logits have no class dimension, so a class cannot be visualized; use the `layer` option and the `channel` option");
                     if (c.ClassIndex < 0 || c.ClassIndex >= classes)
                         throw new SalientException($"class {c.ClassIndex} is out of range: the model has {classes} classes (0–{classes - 1})");
                     terms.Add(new ResolvedTerm(structure.LogitsName, null, classes, 1, 1, c.ClassIndex, 0, 0, false, weight));

@@ -127,7 +127,7 @@ public static class VisualizationPresets
     /// Olah et al. 2017: decorrelated Fourier parameterization, Adam 0.05, pad 12 → jitter 8 → scale
     /// 0.9–1.1 → rotate ±10° → jitter 4; TV (β 1) and L6 penalties present but off (weights: --tv, --lp).
     /// </summary>
-    public static VisualizationPreset Lucid { get; } = new("lucid", "Olah et al. 2017: decorrelated Fourier image, Adam 0.05, pad/jitter/scale/rotate each step (TV and L6 penalties: --tv, --lp)", 512,
+    public static VisualizationPreset Lucid { get; } = new("lucid", "Olah et al. 2017: decorrelated Fourier image, Adam 0.05, pad/jitter/scale/rotate each step (TV and L6 penalties: tv, lp)", 512,
         Lucid: new LucidSettings
         {
             Transforms = [new Pad(12), new Jitter(8), new RandomScale(Enumerable.Range(0, 11).Select(i => 1f + (i - 5) / 50f).ToArray()), new RandomRotation(10), new Jitter(4)],
@@ -158,8 +158,8 @@ public static class VisualizationPresets
     /// </summary>
     public static VisualizationPreset WithPenaltyWeights(VisualizationPreset preset, float? tv, float? lp)
     {
-        if (preset.Lucid is not { } lucid) throw new SalientException("--tv and --lp apply to the lucid preset");
-        if (tv is < 0 || lp is < 0) throw new SalientException("--tv and --lp must not be negative");
+        if (preset.Lucid is not { } lucid) throw new SalientException("the `tv` option and the `lp` option apply to the lucid preset");
+        if (tv is < 0 || lp is < 0) throw new SalientException("the `tv` option and the `lp` option must not be negative");
         var penalties = lucid.Penalties.ToList();
         if (tv is { } t) Replace(penalties, new TotalVariationPenalty(t), p => p is TotalVariationPenalty v ? v with { Weight = t } : null);
         if (lp is { } l) Replace(penalties, new LpPenalty(l), p => p is LpPenalty v ? v with { Weight = l } : null);

@@ -22,10 +22,10 @@ internal sealed class VisualizationPlan
         var preset = options.Preset ?? throw new SalientException("no preset");
         if (preset.DeepVis is null == preset.Lucid is null) throw new SalientException($"preset '{preset.Name}' must have exactly one of DeepVis or lucid settings");
         int steps = options.Steps ?? preset.Steps;
-        if (steps < 1) throw new SalientException($"--steps must be at least 1 (got {steps})");
+        if (steps < 1) throw new SalientException($"the `steps` option must be at least 1 (got {steps})");
         if (model.Input.Channels is not (1 or 3)) throw new SalientException($"the model input has {model.Input.Channels} channels; visualization needs 1 or 3");
         var (w, h) = options.Size ?? model.InputSize;
-        if (w < 8 || h < 8 || w > 4096 || h > 4096) throw new SalientException($"--size {w}x{h} must be between 8 and 4096 pixels per side");
+        if (w < 8 || h < 8 || w > 4096 || h > 4096) throw new SalientException($"the `size` option {w}x{h} must be between 8 and 4096 pixels per side");
         int mw = model.InputSize.Width, mh = model.InputSize.Height;
         ModelStructure structure;
         if (model.Input.DynamicSpatial && options.Size is not null)
@@ -41,7 +41,7 @@ internal sealed class VisualizationPlan
             string? name = options.DiversityLayer
                 ?? terms.SelectMany(t => t).FirstOrDefault(t => t.Height * t.Width > 1)?.Tensor
                 ?? MiddleLayer(structure);
-            if (name is null) throw new SalientException("no spatial layer for the diversity term; name one with --diversity-layer");
+            if (name is null) throw new SalientException("no spatial layer for the diversity term; name one with the `diversity-layer` option");
             var (layer, channels, lh, lw) = ResolvedTerm.Layer(structure, name);
             diversity = new ResolvedTerm(layer.Name, layer.Layout, channels, lh, lw, 0, 0, 0, true, 1f);
         }

@@ -19,21 +19,13 @@ internal abstract class GradientRule
 /// <summary>Every rule, by op type.</summary>
 internal static class RuleRegistry
 {
-    private static readonly GradientRule[] All =
-    [
-        new ConvRule(), new ConvTransposeRule(), new GemmRule(), new MatMulRule(),
-        new ReluGradientRule(), new LeakyReluRule(), new PReluRule(), new ClipRule(),
-        new SigmoidRule(), new TanhRule(), new EluRule(), new SeluRule(), new HardSigmoidRule(), new HardSwishRule(),
-        new SoftplusRule(), new ErfRule(), new GeluRule(), new MishRule(),
-        new ExpRule(), new LogRule(), new SqrtRule(), new ReciprocalRule(), new NegRule(), new AbsRule(), new PowRule(),
-        new AddSubRule(), new MulRule(), new DivRule(), new SumMeanRule(), new MaxMinRule(), new WhereRule(),
-        new BatchNormRule(), new InstanceNormRule(), new LayerNormRule(), new LrnRule(),
-        new MaxPoolRule(), new AveragePoolRule(), new GlobalAveragePoolRule(), new GlobalMaxPoolRule(),
-        new ReduceRule(),
-        new ReshapeLikeRule(), new CastRule(), new TransposeRule(), new ConcatRule(), new SplitRule(), new SliceRule(),
-        new PadRule(), new GatherRule(), new GatherElementsRule(), new ExpandRule(), new TileRule(),
-        new ResizeRule(), new SoftmaxRule(), new DepthToSpaceRule(),
-    ];
+    // Every non-abstract GradientRule with a parameterless constructor in this assembly: a new op
+    // rule is one file (plus its finite-difference case, which RuleCoverageTests demands).
+    private static readonly GradientRule[] All = typeof(GradientRule).Assembly.GetTypes()
+        .Where(t => typeof(GradientRule).IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)
+        .OrderBy(t => t.Name, StringComparer.Ordinal)
+        .Select(t => (GradientRule)Activator.CreateInstance(t)!)
+        .ToArray();
 
     private static readonly Dictionary<string, GradientRule> ByOp = Build();
 
