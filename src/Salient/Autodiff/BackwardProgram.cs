@@ -61,9 +61,9 @@ public sealed class BackwardProgram
     public GradientRequest Request { get; }
     public long[] InputShape { get; }
     /// <summary>The model with the activations the backward rules need as outputs (and MaxPool Indices where on the path).</summary>
-    public Graph ForwardGraph { get; }
+    internal Graph ForwardGraph { get; }
     /// <summary>The backward graph: inputs seed + activations, outputs the gradients; default domain, opset 18.</summary>
-    public Graph BackwardGraph { get; }
+    internal Graph BackwardGraph { get; }
     /// <summary>Time to prune the model and write both graphs (excludes the shape probe and ORT session creation).</summary>
     public TimeSpan BuildTime { get; }
     /// <summary>Time of the shape probe for this input shape (shared by every program of that shape; zero when cached).</summary>

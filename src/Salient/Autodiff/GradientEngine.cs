@@ -23,7 +23,7 @@ public sealed class GradientEngine : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<InferenceSession>> _forwardSessions = new();
     private volatile bool _disposed;
 
-    public GradientEngine(Graph graph, InputSpec input, RuntimeOptions options)
+    internal GradientEngine(Graph graph, InputSpec input, RuntimeOptions options)
     {
         _graph = graph;
         _input = input;

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Salient.Core;
 
 /// <summary>How a filter reads past the edge of a plane.</summary>
-public enum BorderMode
+internal enum BorderMode
 {
     /// <summary>… c b a | a b c … (scipy's "reflect"): a constant image stays constant.</summary>
     Mirror,
@@ -12,7 +12,7 @@ public enum BorderMode
 }
 
 /// <summary>The separable Gaussian blur (one implementation for baselines, DeepVis and maps).</summary>
-public static class Blur
+internal static class Blur
 {
     /// <summary>The normalized 1-D Gaussian kernel of standard deviation <paramref name="sigma"/> pixels, radius ⌈3σ⌉ (at least 1); [1] for σ ≤ 0.</summary>
     public static float[] GaussianKernel(float sigma)

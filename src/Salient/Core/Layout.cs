@@ -27,7 +27,7 @@ public sealed record CropGeometry(double X, double Y, double Width, double Heigh
 
 
 /// <summary>Conversions between the two memory orders of one item (no batch axis).</summary>
-public static class Layouts
+internal static class Layouts
 {
     /// <summary>An item in <paramref name="layout"/> as C×H×W: the same array for NCHW, a reordered copy for NHWC.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

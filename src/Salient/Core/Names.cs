@@ -1,7 +1,7 @@
 namespace Salient.Core;
 
 /// <summary>Did-you-mean: the known names closest to a typed one (case-insensitive edit distance).</summary>
-public static class Names
+internal static class Names
 {
     /// <summary>The <paramref name="count"/> names closest to <paramref name="query"/>, closest first (ties in the given order).</summary>
     public static IReadOnlyList<string> Closest(string query, IEnumerable<string> names, int count) =>

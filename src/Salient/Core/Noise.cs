@@ -1,7 +1,7 @@
 namespace Salient.Core;
 
 /// <summary>Seeded noise: every random number Salient draws comes from a <see cref="Random"/> the caller seeds.</summary>
-public static class Noise
+internal static class Noise
 {
     /// <summary>A standard normal sample (Box–Muller, cosine branch).</summary>
     public static float Gaussian(Random rng)

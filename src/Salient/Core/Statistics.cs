@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Salient.Core;
 
 /// <summary>Softmax, arg-max, order statistics: the one implementation of each.</summary>
-public static class Statistics
+internal static class Statistics
 {
     /// <summary>Softmax of a row of logits (max-shifted, double-accumulated).</summary>
     public static float[] Softmax(ReadOnlySpan<float> logits)

@@ -8,7 +8,7 @@ namespace Salient.Explain;
 /// (1.1 enlarges the content and crops the border away; 0.9 shrinks it and pads with 0, the
 /// preprocessing-space zero), then an optional horizontal flip.
 /// </summary>
-public readonly record struct Augmentation(bool Flip, double Zoom)
+internal readonly record struct Augmentation(bool Flip, double Zoom)
 {
     /// <summary>
     /// Writes the augmented tensor: output pixel (y, x) reads the input bilinearly at
@@ -110,7 +110,7 @@ public readonly record struct Augmentation(bool Flip, double Zoom)
 /// to the input size, then the augmentation undone), are averaged per pixel over the versions that
 /// see it (a 1.1 zoom does not see the border). The result is a map at input resolution.
 /// </summary>
-public static class AugSmooth
+internal static class AugSmooth
 {
     public static IReadOnlyList<Augmentation> Augmentations { get; } =
     [

@@ -189,7 +189,7 @@ public static class Explainer
     }
 
     /// <summary>A raw map scaled to [0,1] the method's way.</summary>
-    public static float[] Normalize(float[] map, MapNormalization how) => how switch
+    internal static float[] Normalize(float[] map, MapNormalization how) => how switch
     {
         MapNormalization.Max => MapMath.NormalizeByMax(map),
         MapNormalization.Percentile99 => MapMath.NormalizeByPercentile(map, 0.99),

@@ -11,7 +11,7 @@ public enum ResizeMode
 }
 
 /// <summary>Parsing of <see cref="ResizeMode"/> names as typed on the command line.</summary>
-public static class ResizeModes
+internal static class ResizeModes
 {
     /// <summary>Case-insensitive; throws <see cref="SalientException"/> listing the valid names.</summary>
     public static ResizeMode Parse(string text)

@@ -5,7 +5,7 @@ using SkiaSharp;
 namespace Salient.Imaging;
 
 /// <summary>Limits applied while loading images.</summary>
-public sealed class ImageLoadOptions
+internal sealed class ImageLoadOptions
 {
     /// <summary>
     /// Largest accepted width × height, checked against the file header before any pixel memory is
@@ -21,7 +21,7 @@ public sealed class ImageLoadOptions
 /// 16-bit PNGs keep their full precision (values scaled to [0, 255] with fractions).
 /// All failures are <see cref="SalientException"/>s with a one-line message.
 /// </summary>
-public static class ImageLoader
+internal static class ImageLoader
 {
     private const string Formats = "PNG, JPEG, BMP, WebP or GIF";
 

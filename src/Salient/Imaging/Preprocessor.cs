@@ -18,7 +18,7 @@ namespace Salient.Imaging;
 /// resize and no crop — so test images shipped at the model's size give bit-exact reference numbers.</para>
 /// <para>Resizing uses <see cref="Resampler"/> (antialiased triangle filter, on floats).</para>
 /// </remarks>
-public static class Preprocessor
+internal static class Preprocessor
 {
     /// <summary>Fits, normalizes and lays out one image into a new tensor.</summary>
     public static PreparedInput Prepare(RgbImage image, int width, int height, int channels,

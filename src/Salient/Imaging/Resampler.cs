@@ -9,7 +9,7 @@ namespace Salient.Imaging;
 /// <c>Image.resize(..., BILINEAR)</c> and torchvision's <c>antialias=True</c>; unlike PIL on 8-bit
 /// images, nothing is rounded between the two passes.
 /// </summary>
-public static class Resampler
+internal static class Resampler
 {
     /// <summary>Resizes the whole image to width × height.</summary>
     public static RgbImage Resize(RgbImage image, int width, int height)

@@ -3,7 +3,7 @@ using Salient.Runtime;
 namespace Salient.Methods;
 
 /// <summary>One item's activation of a 4-D layer, as C×H×W. Read-only: it may share the tensor's array.</summary>
-public sealed record Activation(float[] Data, int C, int H, int W)
+internal sealed record Activation(float[] Data, int C, int H, int W)
 {
     public int Plane => H * W;
 

@@ -5,16 +5,16 @@ using Salient.Runtime;
 namespace Salient.Methods;
 
 /// <summary>One row of a gradient run: an input tensor (one image, model layout) and the class whose logit is differentiated.</summary>
-public sealed record GradientRow(float[] Input, int ClassIndex);
+internal sealed record GradientRow(float[] Input, int ClassIndex);
 
 /// <summary>Per-row results: gradients and forward values of the requested tensors, one row's slice each.</summary>
-public sealed record GradientRowResult(IReadOnlyDictionary<string, float[]> Gradients, IReadOnlyDictionary<string, float[]> Forward, float Logit);
+internal sealed record GradientRowResult(IReadOnlyDictionary<string, float[]> Gradients, IReadOnlyDictionary<string, float[]> Forward, float Logit);
 
 /// <summary>
 /// Runs rows through the gradient engine in batches: the seed is one class index per row on the
 /// pre-softmax logits (an index seed), so several classes and many noisy/interpolated inputs go through one ORT call per batch.
 /// </summary>
-public static class GradientRuns
+internal static class GradientRuns
 {
     public const int DefaultBatch = 16;
 

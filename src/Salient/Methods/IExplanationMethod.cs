@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>How a method's raw map becomes a [0,1] map.</summary>
-public enum MapNormalization
+internal enum MapNormalization
 {
     /// <summary>(m - min) / (max - min); a constant map becomes 0.</summary>
     MinMax,
@@ -16,14 +16,14 @@ public enum MapNormalization
 /// image (guided backprop, guided Grad-CAM, integrated gradients…) also return it as
 /// <paramref name="Channels"/> (C×H×W, model channel order) next to the single-channel map.
 /// </summary>
-public sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width, float[]? Channels = null, int ChannelCount = 0);
+internal sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width, float[]? Channels = null, int ChannelCount = 0);
 
 /// <summary>
 /// An attribution method. Implementations are stateless; everything per-call comes in the
 /// <see cref="MethodContext"/>. Every non-abstract implementation with a parameterless constructor
 /// is registered by <see cref="MethodRegistry"/>: a new method is one file.
 /// </summary>
-public interface IExplanationMethod
+internal interface IExplanationMethod
 {
     /// <summary>The CLI name, e.g. "cam".</summary>
     string Name { get; }

@@ -6,7 +6,7 @@ using Salient.Runtime;
 namespace Salient.Methods;
 
 /// <summary>Everything a method needs for one batch: model, target layer, inputs, classes, a forward-run cache.</summary>
-public sealed class MethodContext
+internal sealed class MethodContext
 {
     private readonly Dictionary<string, TensorValue> _forward;
 

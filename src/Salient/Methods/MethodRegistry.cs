@@ -5,7 +5,7 @@ namespace Salient.Methods;
 /// parameterless constructor in this assembly is registered automatically: adding a method is
 /// adding one file.
 /// </summary>
-public static class MethodRegistry
+internal static class MethodRegistry
 {
     private static readonly Dictionary<string, IExplanationMethod> Methods = new(StringComparer.OrdinalIgnoreCase);
 

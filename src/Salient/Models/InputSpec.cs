@@ -22,7 +22,7 @@ public sealed record InputSpec(
         : [batch, height, width, Channels];
 
     /// <summary>Finds the image input of a graph and its layout.</summary>
-    public static InputSpec Detect(Graph g)
+    internal static InputSpec Detect(Graph g)
     {
         var candidates = g.Inputs.Where(i => i.Rank == 4 || i.Rank == -1).ToList();
         if (candidates.Count == 0)

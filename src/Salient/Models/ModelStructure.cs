@@ -11,7 +11,7 @@ public sealed class ModelStructure
 {
     private readonly Graph _graph;
 
-    public ModelStructure(Graph graph, InputSpec input, IReadOnlyDictionary<string, TensorShape> shapes)
+    internal ModelStructure(Graph graph, InputSpec input, IReadOnlyDictionary<string, TensorShape> shapes)
     {
         _graph = graph;
         Input = input;
@@ -23,7 +23,7 @@ public sealed class ModelStructure
     }
 
     public InputSpec Input { get; }
-    public IReadOnlyDictionary<string, TensorShape> Shapes { get; }
+    internal IReadOnlyDictionary<string, TensorShape> Shapes { get; }
     public IReadOnlyDictionary<string, TensorLayout> Layouts { get; }
     /// <summary>The model's first output (class scores or probabilities).</summary>
     public string OutputName { get; }
@@ -115,10 +115,10 @@ public sealed class ModelStructure
     }
 
     /// <summary>A learned parameter: a floating-point constant that is not a scalar (Clip bounds, epsilons… are not counted).</summary>
-    public static bool IsParameter(Tensor t) => DataTypes.IsFloating(t.Type) && t.Rank > 0 && t.Length > 1;
+    internal static bool IsParameter(Tensor t) => DataTypes.IsFloating(t.Type) && t.Rank > 0 && t.Length > 1;
 
     /// <summary>Total learned parameters (each constant counted once, even if shared).</summary>
-    public static long TotalParameters(Graph g) => g.Initializers.Values.Where(IsParameter).Sum(t => t.Length);
+    internal static long TotalParameters(Graph g) => g.Initializers.Values.Where(IsParameter).Sum(t => t.Length);
 
     private HashSet<string> Ancestors(string tensor)
     {

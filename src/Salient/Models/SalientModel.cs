@@ -55,10 +55,10 @@ public sealed class SalientModel : IDisposable
 
     public string Path { get; }
     /// <summary>The graph after constant folding (read-only by convention).</summary>
-    public Graph Graph { get; }
+    internal Graph Graph { get; }
     public InputSpec Input { get; }
     public ModelOptions Options { get; }
-    public Sidecar? Sidecar { get; }
+    internal Sidecar? Sidecar { get; }
     public RuntimeOptions Runtime { get; }
     public Preprocessing Preprocessing { get; }
     public ResizeMode Resize { get; }
@@ -134,7 +134,7 @@ public sealed class SalientModel : IDisposable
     public string ClassName(int classIndex) => Labels is { } l && classIndex < l.Count ? l[classIndex] : $"class {classIndex}";
 
     /// <summary>An ORT session whose outputs are the model's outputs plus <paramref name="extraOutputs"/> (cached).</summary>
-    public GraphSession Session(IEnumerable<string> extraOutputs)
+    internal GraphSession Session(IEnumerable<string> extraOutputs)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(extraOutputs);

@@ -8,7 +8,7 @@ using Tensor = Salient.Onnx.Tensor;
 namespace Salient.Models;
 
 /// <summary>Concrete element type and shape of one tensor for a given input shape.</summary>
-public sealed record TensorShape(DataType Type, long[] Dims)
+internal sealed record TensorShape(DataType Type, long[] Dims)
 {
     public int Rank => Dims.Length;
     public long Count => Tensor.ElementCount(Dims);
@@ -25,7 +25,7 @@ internal sealed record ProbeResult(Dictionary<string, TensorShape> Shapes, Dicti
 /// model structure uses <see cref="Run"/>, the gradient engine <see cref="Probe"/> (with the values
 /// of small tensors).
 /// </summary>
-public static class ShapeProbe
+internal static class ShapeProbe
 {
     public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options) =>
         Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options).Shapes;

@@ -9,7 +9,7 @@ namespace Salient.Models;
 /// <code>{ "preprocess": "caffe", "mean": [..], "std": [..], "scale": 1, "bgr": true,
 ///   "resize": "crop", "size": [224, 224], "labels": "classes.txt", "layer": "block5_conv3" }</code>
 /// </summary>
-public sealed record Sidecar
+internal sealed record Sidecar
 {
     [JsonPropertyName("preprocess")] public string? Preprocess { get; init; }
     [JsonPropertyName("mean")] public float[]? Mean { get; init; }

@@ -7,7 +7,7 @@ namespace Salient.Onnx;
 /// become initializers. So a model whose weights sit behind DequantizeLinear looks to every method
 /// exactly like its float twin. Unused initializers are dropped afterwards.
 /// </summary>
-public static class ConstantFolder
+internal static class ConstantFolder
 {
     public static int Fold(Graph g)
     {
@@ -240,7 +240,7 @@ public static class ConstantFolder
 }
 
 /// <summary>NumPy-style (multidirectional) broadcasting index maps.</summary>
-public static class Broadcast
+internal static class Broadcast
 {
     public static long[] Shape(IReadOnlyList<long> a, IReadOnlyList<long> b)
     {

@@ -7,7 +7,7 @@ public enum DataType
     String = 8, Bool = 9, Float16 = 10, Double = 11, UInt32 = 12, UInt64 = 13, BFloat16 = 16,
 }
 
-public static class DataTypes
+internal static class DataTypes
 {
     public static int SizeOf(DataType t) => t switch
     {

@@ -4,7 +4,7 @@ namespace Salient.Onnx;
 /// Salient's in-memory ONNX graph: nodes in topological order, constant tensors (initializers and
 /// folded constants), the real inputs (those not fed by initializers) and the outputs.
 /// </summary>
-public sealed class Graph
+internal sealed class Graph
 {
     private Dictionary<string, Node>? _producer;
     private Dictionary<string, List<Node>>? _consumers;

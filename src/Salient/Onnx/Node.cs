@@ -2,10 +2,10 @@ using Salient.Onnx.Proto;
 
 namespace Salient.Onnx;
 
-public enum AttributeKind { Float, Int, String, Tensor, Floats, Ints, Strings, Other }
+internal enum AttributeKind { Float, Int, String, Tensor, Floats, Ints, Strings, Other }
 
 /// <summary>A node attribute. Graph-valued and other rare kinds are kept as their protobuf message.</summary>
-public sealed class NodeAttribute
+internal sealed class NodeAttribute
 {
     public required string Name { get; init; }
     public AttributeKind Kind { get; init; }
@@ -33,7 +33,7 @@ public sealed class NodeAttribute
 /// One operator application. Inputs may contain "" for an omitted optional input. Attributes are
 /// read with typed getters that take the ONNX default.
 /// </summary>
-public sealed class Node
+internal sealed class Node
 {
     public Node(string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, string name = "", string domain = "")
     {

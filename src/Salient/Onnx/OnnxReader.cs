@@ -4,7 +4,7 @@ using Salient.Onnx.Proto;
 namespace Salient.Onnx;
 
 /// <summary>Reads an ONNX model file into a <see cref="Graph"/> (constant folding is separate: <see cref="ConstantFolder"/>).</summary>
-public static class OnnxReader
+internal static class OnnxReader
 {
     public static Graph ReadFile(string path)
     {

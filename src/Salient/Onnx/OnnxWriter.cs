@@ -4,7 +4,7 @@ using Salient.Onnx.Proto;
 namespace Salient.Onnx;
 
 /// <summary>Writes a <see cref="Graph"/> back to ONNX protobuf bytes (what ORT loads).</summary>
-public static class OnnxWriter
+internal static class OnnxWriter
 {
     public static byte[] ToBytes(Graph g) => ToModelProto(g).ToByteArray();
 

@@ -1,7 +1,7 @@
 namespace Salient.Onnx;
 
 /// <summary>Small helpers for shapes given as long[].</summary>
-public static class Shapes
+internal static class Shapes
 {
     public static string Format(IReadOnlyList<long> dims) => "[" + string.Join(",", dims) + "]";
 
@@ -32,7 +32,7 @@ public static class Shapes
 }
 
 /// <summary>A dimension of a declared shape: a fixed size, or a symbolic/unknown one (dynamic).</summary>
-public readonly record struct Dim(long Value, string? Param)
+internal readonly record struct Dim(long Value, string? Param)
 {
     public bool IsFixed => Value > 0 && Param is null;
     public static Dim Fixed(long v) => new(v, null);
@@ -41,7 +41,7 @@ public readonly record struct Dim(long Value, string? Param)
 }
 
 /// <summary>A named, typed value of the graph (input, output or annotated intermediate).</summary>
-public sealed record ValueInfo(string Name, DataType Type, Dim[]? Shape)
+internal sealed record ValueInfo(string Name, DataType Type, Dim[]? Shape)
 {
     public int Rank => Shape?.Length ?? -1;
 }

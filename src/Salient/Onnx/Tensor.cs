@@ -7,7 +7,7 @@ namespace Salient.Onnx;
 /// typed array whose element type matches <see cref="Type"/>: float[], double[], long[], int[],
 /// short[], ushort[], sbyte[], byte[], bool[], Half[], uint[], ulong[] (BFloat16 is kept as ushort[]).
 /// </summary>
-public sealed class Tensor
+internal sealed class Tensor
 {
     public Tensor(string name, DataType type, long[] dims, Array data)
     {

@@ -7,7 +7,7 @@ namespace Salient.Perturbation;
 /// Writes rows <c>start … start + count − 1</c> of a generated input into <paramref name="destination"/>
 /// (count × the input's per-row length floats, row after row).
 /// </summary>
-public delegate void RowFill(int start, int count, Span<float> destination);
+internal delegate void RowFill(int start, int count, Span<float> destination);
 
 /// <summary>
 /// Changes the rows of a buffer that already holds a template row in every row. The buffer's rows are
@@ -16,7 +16,7 @@ public delegate void RowFill(int start, int count, Span<float> destination);
 /// rows, then make those of the new ones — e.g. Ablation-CAM restores one channel and zeroes another,
 /// instead of copying a whole activation per row.
 /// </summary>
-public delegate void RowPatch(int start, int count, int previousStart, int previousCount, Span<float> destination);
+internal delegate void RowPatch(int start, int count, int previousStart, int previousCount, Span<float> destination);
 
 /// <summary>
 /// One input of a batched run: generated row by row (<see cref="Fill"/>); or one per-item tensor
@@ -25,7 +25,7 @@ public delegate void RowPatch(int start, int count, int previousStart, int previ
 /// only patched afterwards). With <see cref="Unbatched"/> the input has no batch axis: <see cref="Repeated"/>
 /// is fed once, with <see cref="RowShape"/> as its whole shape (e.g. a shape vector computed before a cut).
 /// </summary>
-public sealed record BatchInput(string Name, long[] RowShape, RowFill? Fill = null, float[]? Repeated = null, bool Unbatched = false, RowPatch? Patch = null)
+internal sealed record BatchInput(string Name, long[] RowShape, RowFill? Fill = null, float[]? Repeated = null, bool Unbatched = false, RowPatch? Patch = null)
 {
     public int RowLength { get; } = checked((int)Onnx.Tensor.ElementCount(RowShape));
 }
@@ -37,7 +37,7 @@ public sealed record BatchInput(string Name, long[] RowShape, RowFill? Fill = nu
 /// one, so building inputs costs (almost) no wall time. The row order — and so every result — does not
 /// depend on the batch size.
 /// </summary>
-public sealed class BatchRunner
+internal sealed class BatchRunner
 {
     private static long s_rows, s_runTicks, s_fillTicks, s_waitTicks;
 

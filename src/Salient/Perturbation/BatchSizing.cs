@@ -10,7 +10,7 @@ namespace Salient.Perturbation;
 /// capped at <see cref="MaxRows"/> (on CPU, bigger batches no longer run faster per row; see
 /// docs/perturbation.md).
 /// </summary>
-public static class BatchSizing
+internal static class BatchSizing
 {
     /// <summary>Activation memory allowed for one batch.</summary>
     public const long BudgetBytes = 1L << 30;

@@ -13,7 +13,7 @@ namespace Salient.Perturbation;
 /// The nodes are those downstream of the layer that the output needs; everything else — the
 /// whole prefix of the network — is never run again. The extra inputs are fed from the forward run.
 /// </summary>
-public sealed class GraphCut
+internal sealed class GraphCut
 {
     private GraphCut(Graph head, string layer, IReadOnlyList<string> extras, IReadOnlySet<string> perRowExtras, string output)
     {
@@ -122,7 +122,7 @@ public sealed class GraphCut
 }
 
 /// <summary>A cut graph with its ORT session and default batch size, cached per model and layer.</summary>
-public sealed class CutSession
+internal sealed class CutSession
 {
     private CutSession(GraphCut cut, GraphSession session, int defaultBatch)
     {

@@ -17,7 +17,7 @@ namespace Salient.Perturbation;
 /// depend only on (count, size, cell, p, seed), never on batching or threads. A mask is rebuilt from
 /// its grid whenever it is needed.</para>
 /// </summary>
-public sealed class RiseMasks
+internal sealed class RiseMasks
 {
     private readonly byte[] _grids;
     private readonly int[] _dy, _dx;

@@ -4,7 +4,7 @@ using Salient.Visualization;
 namespace Salient.Rendering;
 
 /// <summary>How the tiles of an activation grid are scaled to gray levels.</summary>
-public enum GridNormalization
+internal enum GridNormalization
 {
     /// <summary>Each channel from its own minimum (black) to its own maximum (white).</summary>
     Channel,
@@ -16,7 +16,7 @@ public enum GridNormalization
 /// The pictures of <see cref="Activations"/>: every channel of a layer as a tiled grid with the most
 /// active channels marked, and the images that excite one channel most with its activation map.
 /// </summary>
-public static class ActivationPictures
+internal static class ActivationPictures
 {
     /// <summary>
     /// Every channel as a gray tile (enlarged by pixel replication to at least <paramref name="minTile"/>

@@ -20,7 +20,7 @@ public enum Colormap
 }
 
 /// <summary>256-entry lookup tables for the <see cref="Colormap"/>s.</summary>
-public static class Colormaps
+internal static class Colormaps
 {
     /// <summary>Case-insensitive; throws <see cref="SalientException"/> listing the valid names.</summary>
     public static Colormap Parse(string name)

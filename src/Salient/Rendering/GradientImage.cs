@@ -6,7 +6,7 @@ namespace Salient.Rendering;
 /// Image-valued attributions (guided backprop, guided Grad-CAM…) in the usual deprocessed form:
 /// standardize over all values, × 0.1, + 0.5, clip to [0,1] — gray means "no gradient".
 /// </summary>
-public static class GradientImage
+internal static class GradientImage
 {
     /// <summary>(x − mean) / (std + 1e-5) · 0.1 + 0.5, clipped to [0,1], element-wise on any layout.</summary>
     public static float[] Deprocess(float[] values)

@@ -3,14 +3,14 @@ using Salient.Imaging;
 namespace Salient.Rendering;
 
 /// <summary>One tile of a <see cref="TileGrid"/>: an image, an optional caption and an optional highlight frame.</summary>
-public sealed record Tile(RgbImage Image, string? Caption = null, bool Highlight = false, string? Badge = null);
+internal sealed record Tile(RgbImage Image, string? Caption = null, bool Highlight = false, string? Badge = null);
 
 /// <summary>
 /// Lays out equally sized tiles in rows on a dark background, with a caption line under each tile
 /// (the built-in 5×7 ASCII font; '\n' starts a new caption line), an orange frame around highlighted tiles and an optional badge (e.g. a
 /// rank) in a tile's top-left corner; an optional title on top, wrapped at spaces.
 /// </summary>
-public static class TileGrid
+internal static class TileGrid
 {
     private static readonly float[] Background = [24, 24, 24];
     private static readonly float[] TextColor = [230, 230, 230];

@@ -17,7 +17,7 @@ public sealed record InputValue(string Name, long[] Shape, float[] Data);
 /// One ORT session over a <see cref="Graph"/> (serialized once). Run is thread-safe: ORT sessions
 /// allow concurrent Run calls.
 /// </summary>
-public sealed class GraphSession : IDisposable
+internal sealed class GraphSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly Dictionary<string, DataType> _inputTypes;

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Salient.Visualization;
 
 /// <summary>Adam (Kingma &amp; Ba 2015) for maximization, on a set of parameter arrays.</summary>
-public sealed class Adam
+internal sealed class Adam
 {
     private readonly float[][] _params;
     private readonly float[][] _m;

@@ -9,7 +9,7 @@ namespace Salient.Visualization;
 /// similarity of the styles over all ordered pairs of distinct images. Maximizing it pushes the
 /// images of a batch apart.
 /// </summary>
-public static class Diversity
+internal static class Diversity
 {
     /// <summary>
     /// The term's value for a batch tensor (B items of C channels × H × W in <paramref name="layout"/>),

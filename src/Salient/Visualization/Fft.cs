@@ -7,7 +7,7 @@ namespace Salient.Visualization;
 /// X[k] = Σ x[j]·e^(−2πi·jk/n) and <see cref="Inverse"/> computes x[j] = Σ X[k]·e^(+2πi·jk/n)
 /// (so Inverse(Forward(x)) = n·x). Used by the Fourier image parameterization.
 /// </summary>
-public sealed class Fft
+internal sealed class Fft
 {
     private readonly int _n;
     private readonly int[] _bitReverse;

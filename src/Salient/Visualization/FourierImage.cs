@@ -11,7 +11,7 @@ namespace Salient.Visualization;
 /// sigmoid to pixels in [0, 255]. Gradients flow back through every step exactly (see
 /// <see cref="Backward"/>). Two real planes share one complex FFT in both directions.
 /// </summary>
-public sealed class FourierImage
+internal sealed class FourierImage
 {
     /// <summary>
     /// Square root of the colour correlation of ImageNet (the matrix published with Olah et al.'s

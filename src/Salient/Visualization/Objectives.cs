@@ -59,7 +59,7 @@ public sealed record NeuronObjective(string Layer, int ChannelIndex, int Y, int 
 }
 
 /// <summary>A weighted sum of objectives.</summary>
-public sealed record WeightedObjective(IReadOnlyList<(Objective Term, float Weight)> Terms) : Objective
+internal sealed record WeightedObjective(IReadOnlyList<(Objective Term, float Weight)> Terms) : Objective
 {
     public override string Label => string.Join(" + ", Terms.Select(t => t.Weight == 1f ? t.Term.Label : $"{t.Weight.ToString("0.###", CultureInfo.InvariantCulture)}·{t.Term.Label}"));
     public override string FileStem => string.Join("+", Terms.Select(t => t.Term.FileStem));

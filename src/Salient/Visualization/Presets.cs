@@ -3,7 +3,7 @@ using static System.FormattableString;
 namespace Salient.Visualization;
 
 /// <summary>How the step size of plain gradient ascent is chosen.</summary>
-public enum LearningRatePolicy
+internal enum LearningRatePolicy
 {
     /// <summary>x ← x + η·∇ with a fixed η.</summary>
     Constant,
@@ -24,7 +24,7 @@ public enum LearningRatePolicy
 /// minus the model's neutral colour, in 0–255 pixel units, and r_θ applies the preset's
 /// <see cref="Regularizers"/> in order (decay, blur, norm and contribution clipping, …).
 /// </summary>
-public sealed record DeepVisSettings
+internal sealed record DeepVisSettings
 {
     /// <summary>r_θ: applied in order after every step (see ImageRegularizers.cs).</summary>
     internal IReadOnlyList<IImageRegularizer> Regularizers { get; init; } = [];
@@ -56,7 +56,7 @@ public sealed record DeepVisSettings
 /// <see cref="Transforms"/> each step (composed into one bilinear resampling) and its
 /// <see cref="Penalties"/> on the [0, 1] image.
 /// </summary>
-public sealed record LucidSettings
+internal sealed record LucidSettings
 {
     public float LearningRate { get; init; } = 0.05f;
     /// <summary>Applied each step, in order (lucid: pad → jitter → scale → rotate → jitter; see Transforms.cs).</summary>
@@ -77,8 +77,23 @@ public sealed record LucidSettings
 }
 
 /// <summary>A named recipe: the number of steps and either DeepVis or lucid settings.</summary>
-public sealed record VisualizationPreset(string Name, string Description, int Steps, DeepVisSettings? DeepVis = null, LucidSettings? Lucid = null)
+public sealed record VisualizationPreset
 {
+    internal VisualizationPreset(string name, string description, int steps, DeepVisSettings? DeepVis = null, LucidSettings? Lucid = null)
+    {
+        Name = name;
+        Description = description;
+        Steps = steps;
+        this.DeepVis = DeepVis;
+        this.Lucid = Lucid;
+    }
+
+    public string Name { get; }
+    public string Description { get; }
+    /// <summary>Optimization steps by default.</summary>
+    public int Steps { get; init; }
+    internal DeepVisSettings? DeepVis { get; init; }
+    internal LucidSettings? Lucid { get; init; }
     public bool IsLucid => Lucid is not null;
 }
 

@@ -8,7 +8,7 @@ namespace Salient.Visualization;
 /// (total variation, Lp), each with its gradient: the arithmetic behind the regularizer and penalty
 /// objects of a preset (ImageRegularizers.cs, Penalties.cs).
 /// </summary>
-public static class Regularizers
+internal static class Regularizers
 {
     /// <summary>L2 decay r(x) = (1 − θ_decay)·x, in place (x is the image minus its neutral colour).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

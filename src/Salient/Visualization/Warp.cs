@@ -8,7 +8,7 @@ namespace Salient.Visualization;
 /// the fill value. Used for jitter / scale / rotation (transformation robustness) and for resizing
 /// the image to a fixed model input.
 /// </summary>
-public sealed class Warp
+internal sealed class Warp
 {
     // Source point (pixel-index units, pixel i centred at i) of output pixel (u, v): origin + u·du + v·dv.
     private readonly double _ox, _oy, _dux, _duy, _dvx, _dvy;

@@ -18,8 +18,8 @@ public sealed class RealModelsFixture : IDisposable
         MnistEngine = new GradientEngine(Mnist.Graph, Mnist.Spec, GradCheck.Options);
     }
 
-    public (Graph Graph, InputSpec Spec) MobileNet { get; }
-    public (Graph Graph, InputSpec Spec) Mnist { get; }
+    internal (Graph Graph, InputSpec Spec) MobileNet { get; }
+    internal (Graph Graph, InputSpec Spec) Mnist { get; }
     public GradientEngine MobileNetEngine { get; }
     public GradientEngine MnistEngine { get; }
 

@@ -167,7 +167,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
         Assert.Contains("8 channels", Assert.Throws<SalientException>(() => vis.Run([Objective.Channel(Layer, 8)], Quick(1))).Message);
         Assert.Contains("outside layer", Assert.Throws<SalientException>(() => vis.Run([Objective.Neuron(Layer, 0, 24, 0)], Quick(1))).Message);
         Assert.Contains("unknown layer", Assert.Throws<SalientException>(() => vis.Run([Objective.Channel("no.such.layer", 0)], Quick(1))).Message);
-        Assert.Contains("--steps", Assert.Throws<SalientException>(() => vis.Run([Objective.Class(0)], Quick(0))).Message);
+        Assert.Contains("the `steps` option", Assert.Throws<SalientException>(() => vis.Run([Objective.Class(0)], Quick(0))).Message);
         Assert.Throws<SalientException>(() => vis.Run([], Quick(1)));
     }
 

@@ -13,7 +13,7 @@ namespace Salient.Methods;
 /// Channels that are zero everywhere are not run: zeroing them changes nothing, so w_k = 0.
 /// Map = ReLU(Σ_k w_k A_k) (or its principal component with eigen-smooth).
 /// </summary>
-public sealed class AblationCam : WeightedCam
+internal sealed class AblationCam : WeightedCam
 {
     public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, CommonParameters.BatchSize];
     public bool ManyForwardPasses => true;

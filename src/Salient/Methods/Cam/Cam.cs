@@ -5,7 +5,7 @@ namespace Salient.Methods;
 /// from the target layer through global average pooling. No ReLU and no bias (as in the paper);
 /// normalized min–max for display.
 /// </summary>
-public sealed class Cam : WeightedCam
+internal sealed class Cam : WeightedCam
 {
     public override string Name => "cam";
     public override string Summary => "class activation map: Σ_k w_k^c A^k through a GAP → linear head (Zhou et al. 2016)";

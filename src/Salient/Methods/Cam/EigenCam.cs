@@ -6,7 +6,7 @@ namespace Salient.Methods;
 /// The sign of a principal component is arbitrary; it is fixed so that the map correlates
 /// positively with the plain activation sum Σ_k A^k.
 /// </summary>
-public sealed class EigenCam : IExplanationMethod
+internal sealed class EigenCam : IExplanationMethod
 {
     public string Name => "eigencam";
     public string Summary => "first principal component of the layer's activations (class-agnostic; Muhammad & Yeasin 2020)";

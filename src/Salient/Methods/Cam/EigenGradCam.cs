@@ -4,7 +4,7 @@ namespace Salient.Methods;
 /// Eigen-Grad-CAM: the first principal component of G ⊙ A (sign fixed to correlate positively with
 /// Σ_k G^k ⊙ A^k), as in Eigen-CAM but class-discriminative through the gradient.
 /// </summary>
-public sealed class EigenGradCam : GradientCam
+internal sealed class EigenGradCam : GradientCam
 {
     public override string Name => "eigengradcam";
     public override string Summary => "Eigen-Grad-CAM: first principal component of G ⊙ A (class-discriminative Eigen-CAM)";

@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>Grad-CAM (Selvaraju et al.): ReLU(Σ_k α_k A^k), α_k = spatial mean of ∂y^c/∂A^k.</summary>
-public sealed class GradCam : GradientCam
+internal sealed class GradCam : GradientCam
 {
     public override string Name => "gradcam";
     public override string Summary => "Grad-CAM: ReLU(Σ_k α_k A^k), α_k = mean of ∂y^c/∂A^k (Selvaraju et al. 2017); any layer";

@@ -5,7 +5,7 @@ namespace Salient.Methods;
 /// position's activation-times-gradient terms are rectified before the channel sum, so negative
 /// evidence in one channel cannot cancel positive evidence in another.
 /// </summary>
-public sealed class GradCamElementWise : GradientCam
+internal sealed class GradCamElementWise : GradientCam
 {
     public override string Name => "gradcam-elementwise";
     public override string Summary => "Grad-CAM element-wise: Σ_k ReLU(G^k ⊙ A^k), rectified before the channel sum";

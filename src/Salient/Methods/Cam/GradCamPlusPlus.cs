@@ -5,7 +5,7 @@ namespace Salient.Methods;
 /// α_kij = g² / (2g² + Σ_ab A_kab g³), w_k = Σ_ij α_kij ReLU(g_kij), g = ∂y^c/∂A. The common factor
 /// exp(y^c) of ∂S/∂A is dropped (it only scales the map, which is normalized).
 /// </summary>
-public sealed class GradCamPlusPlus : GradientCam
+internal sealed class GradCamPlusPlus : GradientCam
 {
     public override string Name => "gradcam++";
     public override string Summary => "Grad-CAM++: pixel-weighted gradients, closed-form α for exp scores (Chattopadhyay et al. 2018)";

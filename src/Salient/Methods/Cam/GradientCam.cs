@@ -7,7 +7,7 @@ namespace Salient.Methods;
 /// activation A and the gradient G = ∂y^c/∂A of the pre-softmax logit; subclasses turn (A, G) into
 /// channel or element weights.
 /// </summary>
-public abstract class GradientCam : WeightedCam
+internal abstract class GradientCam : WeightedCam
 {
     protected abstract CamTerms Terms(int item, int cls, Activation a, Activation g);
 

@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>LayerCAM (Jiang et al. 2021): ReLU(Σ_k ReLU(∂y^c/∂A^k) ⊙ A^k).</summary>
-public sealed class LayerCam : GradientCam
+internal sealed class LayerCam : GradientCam
 {
     public override string Name => "layercam";
     public override string Summary => "LayerCAM: ReLU(Σ_k ReLU(G^k) ⊙ A^k), good on shallow layers (Jiang et al. 2021)";

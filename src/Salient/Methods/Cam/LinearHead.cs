@@ -9,7 +9,7 @@ namespace Salient.Methods;
 /// through GlobalAveragePool (or ReduceMean / AveragePool over all spatial positions), optional
 /// Flatten/Reshape/Squeeze/Identity/Dropout, to Gemm or MatMul (+ Add of a bias) producing the logits.
 /// </summary>
-public sealed class LinearHead
+internal sealed class LinearHead
 {
     private readonly float[] _raw;
     private readonly bool _classMajor;

@@ -18,7 +18,7 @@ namespace Salient.Methods;
 /// pass); <c>top-channels=N</c> (Faster-Score-CAM) keeps only the N channels with the largest mean
 /// activation.
 /// </summary>
-public sealed class ScoreCam : WeightedCam
+internal sealed class ScoreCam : WeightedCam
 {
     public static readonly ChoiceParameter Variant = new("variant", "default",
         "default: softmax over channels of the masked logits; paper: probability increase over a zero baseline", "default", "paper");

@@ -5,7 +5,7 @@ namespace Salient.Methods;
 /// one weight per channel (CAM, Grad-CAM, Grad-CAM++, XGrad-CAM, Score-CAM, Ablation-CAM) or one
 /// weight per element (HiResCAM, LayerCAM).
 /// </summary>
-public sealed record CamTerms(int Item, int ClassIndex, Activation A, float[]? ChannelWeights, float[]? ElementWeights = null)
+internal sealed record CamTerms(int Item, int ClassIndex, Activation A, float[]? ChannelWeights, float[]? ElementWeights = null)
 {
     /// <summary>The weighted activations w_k·A_k as C×H×W.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -52,7 +52,7 @@ public sealed record CamTerms(int Item, int ClassIndex, Activation A, float[]? C
 /// them into a map — Σ_k (default) or, with the parameter <c>eigen-smooth=true</c>, the first
 /// principal component of the weighted activations — and applies the method's ReLU.
 /// </summary>
-public abstract class WeightedCam : IExplanationMethod
+internal abstract class WeightedCam : IExplanationMethod
 {
     public abstract string Name { get; }
     public abstract string Summary { get; }

@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>XGrad-CAM (Fu et al. 2020): w_k = Σ_ij (A_kij / Σ_ab A_kab) · ∂y^c/∂A_kij.</summary>
-public sealed class XGradCam : GradientCam
+internal sealed class XGradCam : GradientCam
 {
     public override string Name => "xgradcam";
     public override string Summary => "XGrad-CAM: activation-weighted gradient sums (Fu et al. 2020)";

@@ -16,7 +16,7 @@ namespace Salient.Methods;
 /// The raw map is signed (a patch whose removal raises the score gives a negative value); it is
 /// min–max normalized for display.
 /// </summary>
-public sealed class Occlusion : IExplanationMethod
+internal sealed class Occlusion : IExplanationMethod
 {
     public static readonly IntParameter Patch = new("patch", null, "patch side in input pixels", 1, automatic: "input size / 7 (32 at 224)");
     public static readonly IntParameter Stride = new("stride", null, "step between patches in input pixels", 1, automatic: "patch / 2");

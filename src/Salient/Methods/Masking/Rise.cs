@@ -13,7 +13,7 @@ namespace Salient.Methods;
 /// ⌈min(H, W)/7⌉ = 32 at 224, the paper's 7×7 grid), <c>p</c> (keep probability, default 0.5),
 /// <c>seed</c> (default 0; the same seed gives the same map).</para>
 /// </summary>
-public sealed class Rise : IExplanationMethod
+internal sealed class Rise : IExplanationMethod
 {
     public static readonly IntParameter Masks = new("masks", DefaultMasks, "number of random masks", 1, 1 << 24);
     public static readonly IntParameter Cell = new("cell", null, "side of one cell of the low-resolution mask grid, in input pixels", 1, automatic: "input size / 7 (32 at 224)");

@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>Parameters that several methods (or the pipeline around them) share: declared once, here.</summary>
-public static class CommonParameters
+internal static class CommonParameters
 {
     /// <summary>Rows per ONNX Runtime batch for perturbed or many-copy runs.</summary>
     public static readonly IntParameter BatchSize = new("batch-size", null,

@@ -38,7 +38,7 @@ public abstract class Parameter
 }
 
 /// <summary>An integer in [Min, Max]; <see cref="Default"/> null means "chosen from the input" (described in the help).</summary>
-public sealed class IntParameter(string name, int? @default, string help, int min = int.MinValue, int max = int.MaxValue, string? automatic = null) : Parameter(name, help)
+internal sealed class IntParameter(string name, int? @default, string help, int min = int.MinValue, int max = int.MaxValue, string? automatic = null) : Parameter(name, help)
 {
     public int? Default { get; } = @default;
     public int Min { get; } = min;
@@ -58,7 +58,7 @@ public sealed class IntParameter(string name, int? @default, string help, int mi
 }
 
 /// <summary>A real number in a range (each end open or closed).</summary>
-public sealed class NumberParameter(string name, double @default, string help, double min = double.NegativeInfinity, double max = double.PositiveInfinity,
+internal sealed class NumberParameter(string name, double @default, string help, double min = double.NegativeInfinity, double max = double.PositiveInfinity,
     bool minExclusive = false, bool maxExclusive = false) : Parameter(name, help)
 {
     public double Default { get; } = @default;
@@ -80,7 +80,7 @@ public sealed class NumberParameter(string name, double @default, string help, d
 }
 
 /// <summary>An on/off switch: true/false, on/off, yes/no, 1/0 (any case); an empty value is false.</summary>
-public sealed class FlagParameter(string name, string help) : Parameter(name, help)
+internal sealed class FlagParameter(string name, string help) : Parameter(name, help)
 {
     private static readonly string[] True = ["true", "on", "yes", "1"], False = ["false", "off", "no", "0", ""];
 
@@ -100,7 +100,7 @@ public sealed class FlagParameter(string name, string help) : Parameter(name, he
 }
 
 /// <summary>One of a fixed set of words (case-insensitive; the value read back is lower-case).</summary>
-public sealed class ChoiceParameter(string name, string @default, string help, Func<IReadOnlyList<string>> choices) : Parameter(name, help)
+internal sealed class ChoiceParameter(string name, string @default, string help, Func<IReadOnlyList<string>> choices) : Parameter(name, help)
 {
     public ChoiceParameter(string name, string @default, string help, params string[] choices) : this(name, @default, help, () => choices) { }
 
@@ -122,7 +122,7 @@ public sealed class ChoiceParameter(string name, string @default, string help, F
 }
 
 /// <summary>Free text with a method-specific check (e.g. "black | blurred | an image file").</summary>
-public sealed class TextParameter(string name, string @default, string help, string kind, Func<string, string?> check) : Parameter(name, help)
+internal sealed class TextParameter(string name, string @default, string help, string kind, Func<string, string?> check) : Parameter(name, help)
 {
     public string Default { get; } = @default;
     public override string Kind { get; } = kind;

@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>The one validation of a request's parameters against the declarations of its methods.</summary>
-public static class ParameterCheck
+internal static class ParameterCheck
 {
     /// <summary>
     /// Every given parameter must be declared by at least one of <paramref name="methods"/> and be a

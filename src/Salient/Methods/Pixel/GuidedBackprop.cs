@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>Guided backpropagation (Springenberg et al. 2015): the input gradient with the guided ReLU rule.</summary>
-public sealed class GuidedBackprop : InputGradientMethod
+internal sealed class GuidedBackprop : InputGradientMethod
 {
     public override string Name => "guidedbackprop";
     public override string Summary => "guided backpropagation: input gradient passing only positive signals through ReLUs (Springenberg et al. 2015)";

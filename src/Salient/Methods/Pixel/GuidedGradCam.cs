@@ -8,7 +8,7 @@ namespace Salient.Methods;
 /// layers, normalized to [0,1], averaged over layers, on the input grid) from the same forward pass.
 /// The <c>relu</c> parameter applies to the Grad-CAM factor; the gradient factor is always guided.
 /// </summary>
-public sealed class GuidedGradCam : PixelGradientMethod
+internal sealed class GuidedGradCam : PixelGradientMethod
 {
     public override string Name => "guided-gradcam";
     public override string Summary => "guided Grad-CAM: guided backprop ⊙ upsampled Grad-CAM (class-discriminative, high resolution)";

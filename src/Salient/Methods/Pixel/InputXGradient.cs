@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>Input × gradient (Shrikumar et al. 2016): x ⊙ ∂y^c/∂x; map Σ_c |x_c g_c|.</summary>
-public sealed class InputXGradient : InputGradientMethod
+internal sealed class InputXGradient : InputGradientMethod
 {
     public override string Name => "inputxgradient";
     public override string Summary => "input × gradient: x ⊙ ∂y^c/∂x (Shrikumar et al. 2016)";

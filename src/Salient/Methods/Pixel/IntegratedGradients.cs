@@ -9,7 +9,7 @@ namespace Salient.Methods;
 /// or a custom image file (baseline=PATH). Map: Σ_c |IG_c|; the signed IG is kept as channels
 /// (Σ IG ≈ y(x) − y(x'), the completeness axiom).
 /// </summary>
-public sealed class IntegratedGradients : PixelGradientMethod
+internal sealed class IntegratedGradients : PixelGradientMethod
 {
     public override string Name => "integrated-gradients";
     public override string Summary => "integrated gradients from a baseline (black/blurred/FILE), midpoint Riemann sum (Sundararajan et al. 2017); steps, baseline";

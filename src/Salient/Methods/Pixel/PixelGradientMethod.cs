@@ -6,7 +6,7 @@ namespace Salient.Methods;
 /// Base of the pixel-space gradient methods: the gradient of the class logit with respect to the
 /// model input, per (item, class), for one or many perturbed copies of the input.
 /// </summary>
-public abstract class PixelGradientMethod : IExplanationMethod
+internal abstract class PixelGradientMethod : IExplanationMethod
 {
     public abstract string Name { get; }
     public abstract string Summary { get; }
@@ -92,7 +92,7 @@ public abstract class PixelGradientMethod : IExplanationMethod
 /// guided backprop, input × gradient: one gradient per pair (sharing the pipeline's forward pass), then
 /// <see cref="Reduce"/>.
 /// </summary>
-public abstract class InputGradientMethod : PixelGradientMethod
+internal abstract class InputGradientMethod : PixelGradientMethod
 {
     /// <summary>The ReLU parameter (its default is the method's rule).</summary>
     protected virtual ChoiceParameter ReluParameter => CommonParameters.Relu;

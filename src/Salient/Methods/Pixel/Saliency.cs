@@ -1,7 +1,7 @@
 namespace Salient.Methods;
 
 /// <summary>Saliency (Simonyan et al. 2014): max over channels of |∂y^c/∂x|.</summary>
-public sealed class Saliency : InputGradientMethod
+internal sealed class Saliency : InputGradientMethod
 {
     public override string Name => "saliency";
     public override string Summary => "vanilla gradient saliency: max_c |∂y^c/∂x| (Simonyan et al. 2014)";

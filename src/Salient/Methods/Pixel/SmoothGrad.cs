@@ -9,7 +9,7 @@ namespace Salient.Methods;
 /// input tensor), and its maps (and image-valued results) are averaged. Seeded: item i's noise comes
 /// from <c>Random(seed + 7919·i)</c>. Every parameter of the base method applies too.
 /// </summary>
-public sealed class SmoothGrad : PixelGradientMethod
+internal sealed class SmoothGrad : PixelGradientMethod
 {
     public static readonly IntParameter Samples = new("samples", 25, "noisy copies per image", 1, 1 << 16);
     public static readonly NumberParameter Sigma = new("sigma", 0.15, "noise standard deviation as a fraction of the input's value range", 0, 10);
