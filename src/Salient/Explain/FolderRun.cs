@@ -86,6 +86,7 @@ public static class FolderRun
     /// <summary>
     /// The outcomes of explaining <paramref name="paths"/> with <paramref name="request"/>, lazily and in
     /// order. The request's methods and parameters are checked up front (a bad one throws before any image is read).
+    /// <see cref="ExplainRequest.ClassesPerItem"/>, when set, has one class list per path.
     /// </summary>
     public static IEnumerable<ImageOutcome> Explain(SalientModel model, IReadOnlyList<string> paths, ExplainRequest request,
         FolderRunOptions? options = null, IProgress<FolderProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -98,6 +99,8 @@ public static class FolderRun
         var methods = request.Methods.Select(MethodRegistry.Get).ToList();
         if (methods.Count == 0) throw new SalientException("no method given");
         ParameterCheck.Validate(methods, new Dictionary<string, string>(request.Parameters, StringComparer.OrdinalIgnoreCase));
+        if (request.ClassesPerItem is { } perItem && perItem.Count != paths.Count)
+            throw new SalientException($"{perItem.Count} class lists given for {paths.Count} images");
         options ??= new FolderRunOptions();
         int perBatch = options.ImagesPerBatch ?? DefaultImagesPerBatch(methods);
         if (perBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), perBatch, "images per batch must be at least 1");
@@ -181,7 +184,9 @@ public static class FolderRun
         ExplainResult result;
         try
         {
-            result = Explainer.Explain(model, group.Select(g => g.Prepared!).ToList(), request, cancellationToken: ct);
+            // Per-image classes: the batch's slice of the lists.
+            var batchRequest = request.ClassesPerItem is { } perItem ? request with { ClassesPerItem = group.Select(g => perItem[g.Index]).ToList() } : request;
+            result = Explainer.Explain(model, group.Select(g => g.Prepared!).ToList(), batchRequest, cancellationToken: ct);
         }
         catch (Exception e) when (IsPerImage(e) && group.Count > 1)
         {
