@@ -1,28 +1,21 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
-using System.Threading.Channels;
+using System.Runtime.ExceptionServices;
 using Salient.Explain;
-using Salient.Imaging;
 using Salient.Methods;
-using Salient.Models;
 using Salient.Rendering;
-using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace Salient.Cli.Commands;
 
 /// <summary>
 /// <c>salient explain</c>: heatmap panels (and raw maps, JSON) per image × method × class. Any number
-/// of images and folders: the next images are decoded on a background task while the current ones are
-/// explained, a progress bar (images/s, ETA) shows on a terminal and plain log lines otherwise, a bad
-/// file is reported and skipped (exit code 1 at the end), and <c>results.jsonl</c> gets one line per
-/// image × method × class (and one per failed image).
+/// of images and folders, run by <see cref="FolderRun"/> (decode-ahead, batches, per-image errors); a
+/// progress bar (images/s, ETA) shows on a terminal and plain log lines otherwise, a bad file is reported
+/// and skipped (exit code 1 at the end), Ctrl-C stops between batches (exit code 130), and
+/// <c>results.jsonl</c> gets one line per image × method × class and one per failed image (<see cref="ExplainOutput"/>).
 /// </summary>
 internal static class ExplainCommand
 {
-    public const string ResultsFile = "results.jsonl";
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -72,274 +65,55 @@ internal static class ExplainCommand
             var loadTime = total.Elapsed;
             string dir = p.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
-            var run = new FolderRun(model, files, request, dir, cm, a, p.GetValue(raw), stdout, stderr)
+            var failures = new List<ImageOutcome>();
+            int done = 0;
+            bool interrupted;
+            using var ctrlC = new CtrlC();
+            using (var output = new ExplainOutput(model, dir, cm, a, p.GetValue(raw)))
             {
-                // Perturbation methods run hundreds of forward passes per image: one image at a time, so
-                // progress moves per image. The cheap methods share one forward pass for a few images.
-                ImagesPerBatch = methods.Any(m => m.ManyForwardPasses) ? 1 : 8,
-            };
-            var summary = run.Execute();
-            if (p.GetValue(json))
-            {
-                var doc = new
+                // Progress bar on a terminal, plain lines otherwise; none for a single image.
+                interrupted = ProgressDisplay.Run(stdout, "explain", files.Count, "images", display =>
                 {
-                    model = model.Path,
-                    input = new { name = model.Input.Name, layout = model.Input.Layout.ToString().ToUpperInvariant(), width = model.InputSize.Width, height = model.InputSize.Height, channels = model.Input.Channels },
-                    preprocessing = model.Preprocessing.Name,
-                    resize = model.Resize.ToString().ToLowerInvariant(),
-                    model_load_ms = loadTime.TotalMilliseconds,
-                    total_ms = total.Elapsed.TotalMilliseconds,
-                    explanations = summary,
-                };
-                var path = Path.Combine(dir, "summary.json");
-                File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
-                stdout.WriteLine($"wrote {path}");
+                    var progress = new Reporter<FolderProgress>(pr => display.Advance(pr.Done, pr.Last.Succeeded
+                        ? $"{pr.Last.Path}: {pr.Last.Explanations.Count} map{(pr.Last.Explanations.Count == 1 ? "" : "s")} in {pr.Last.ExplainTime.TotalSeconds:0.00} s"
+                        : null));
+                    try
+                    {
+                        foreach (var o in FolderRun.Explain(model, files, request, progress: progress, cancellationToken: ctrlC.Token))
+                        {
+                            done++;
+                            if (o.Succeeded) { output.Write(o, display.Interactive ? null : stdout); continue; }
+                            // A single image: its error is the command's error (one line, exit code 1).
+                            if (files.Count == 1) ExceptionDispatchInfo.Capture(o.Error!).Throw();
+                            failures.Add(o);
+                            output.WriteFailure(o);
+                            if (!display.Interactive) stderr.WriteLine($"error: {o.Path}: {o.ErrorMessage}");
+                        }
+                        return false;
+                    }
+                    catch (OperationCanceledException) when (ctrlC.Token.IsCancellationRequested) { return true; }
+                }, enabled: files.Count > 1);
+                stdout.WriteLine($"wrote {output.ResultsPath}");
+                if (p.GetValue(json)) stdout.WriteLine($"wrote {output.WriteSummary(loadTime, total.Elapsed)}");
             }
-            if (run.Failures.Count > 0)
+            if (failures.Count > 0)
             {
-                stderr.WriteLine($"{run.Failures.Count} of {files.Count} images failed:");
-                foreach (var (file, message) in run.Failures) stderr.WriteLine($"  {file}: {message}");
-                return 1;
+                stderr.WriteLine($"{failures.Count} of {files.Count} images failed:");
+                foreach (var f in failures) stderr.WriteLine($"  {f.Path}: {f.ErrorMessage}");
             }
-            return 0;
+            if (interrupted)
+            {
+                stderr.WriteLine($"interrupted: {done} of {files.Count} images done; {ExplainOutput.ResultsFile} has their results");
+                return CtrlC.ExitCode;
+            }
+            return failures.Count > 0 ? 1 : 0;
         });
         return cmd;
     }
 
-    /// <summary>One decoded (or failed) image from the background decoder.</summary>
-    private sealed record Decoded(int Index, string File, RgbImage? Image, PreparedInput? Prepared, TimeSpan DecodeTime, Exception? Error);
-
-    /// <summary>The images of one explain command: decode ahead, explain, render, log, record.</summary>
-    private sealed class FolderRun(SalientModel model, List<string> files, ExplainRequest request, string dir, Colormap cm, float alpha, bool raw,
-        TextWriter stdout, TextWriter stderr)
+    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
     {
-        public int ImagesPerBatch { get; init; } = 1;
-        public List<(string File, string Message)> Failures { get; } = new();
-        private readonly List<object> _summary = new();
-        private StreamWriter? _jsonl;
-        private int _done;
-        private readonly Stopwatch _clock = new();
-
-        private bool Interactive => files.Count > 1 && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
-
-        public List<object> Execute()
-        {
-            string jsonlPath = Path.Combine(dir, ResultsFile);
-            using (_jsonl = new StreamWriter(jsonlPath, append: false, new UTF8Encoding(false)))
-            {
-                _clock.Start();
-                if (Interactive)
-                {
-                    var console = AnsiConsole.Create(new AnsiConsoleSettings
-                    {
-                        Out = new AnsiConsoleOutput(Console.Out),
-                        Ansi = AnsiSupport.Detect,
-                        ColorSystem = ColorSystemSupport.Detect,
-                        Interactive = InteractionSupport.Yes,
-                    });
-                    console.Progress()
-                        .AutoClear(false)
-                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), new RateColumn(), new EtaColumn())
-                        .Start(ctx =>
-                        {
-                            var task = ctx.AddTask("explain", maxValue: files.Count);
-                            Loop(_ => task.Increment(1));
-                        });
-                }
-                else Loop(null);
-            }
-            stdout.WriteLine($"wrote {jsonlPath}");
-            return _summary;
-        }
-
-        private void Loop(Action<int>? onImage)
-        {
-            var channel = Channel.CreateBounded<Decoded>(new BoundedChannelOptions(Math.Max(2, 2 * ImagesPerBatch)) { SingleReader = true, SingleWriter = true });
-            using var cancel = new CancellationTokenSource();
-            // Decode ahead on a background task while the current images are explained.
-            var producer = Task.Run(async () =>
-            {
-                try
-                {
-                    for (int i = 0; i < files.Count; i++)
-                    {
-                        var sw = Stopwatch.StartNew();
-                        Decoded d;
-                        try
-                        {
-                            var image = model.LoadImage(files[i]);
-                            d = new Decoded(i, files[i], image, model.Prepare(image), sw.Elapsed, null);
-                        }
-                        catch (Exception e) when (e is SalientException or IOException or UnauthorizedAccessException or ArgumentException)
-                        {
-                            d = new Decoded(i, files[i], null, null, sw.Elapsed, e);
-                        }
-                        await channel.Writer.WriteAsync(d, cancel.Token);
-                    }
-                }
-                finally { channel.Writer.Complete(); }
-            });
-            try
-            {
-                var reader = channel.Reader;
-                var group = new List<Decoded>();
-                while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-                {
-                    group.Clear();
-                    while (group.Count < ImagesPerBatch && reader.TryRead(out var d))
-                    {
-                        if (d.Error is not null) { Fail(d.File, d.Error); onImage?.Invoke(d.Index); continue; }
-                        group.Add(d);
-                    }
-                    if (group.Count == 0) continue;
-                    ExplainGroup(group, onImage);
-                }
-            }
-            finally
-            {
-                cancel.Cancel();
-                try { producer.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
-            }
-        }
-
-        private void ExplainGroup(List<Decoded> group, Action<int>? onImage)
-        {
-            var sw = Stopwatch.StartNew();
-            ExplainResult? result = null;
-            try { result = Explainer.Explain(model, group.Select(g => g.Prepared!).ToList(), request); }
-            catch (Exception e) when (IsPerImage(e) && group.Count > 1)
-            {
-                // Find the image at fault: explain them one by one.
-                foreach (var g in group) ExplainGroup([g], onImage);
-                return;
-            }
-            catch (Exception e) when (IsPerImage(e))
-            {
-                Fail(group[0].File, e);
-                onImage?.Invoke(group[0].Index);
-                return;
-            }
-            var forwardShare = result.ForwardTime / group.Count;
-            for (int i = 0; i < group.Count; i++)
-            {
-                var g = group[i];
-                var entries = new List<Dictionary<string, object?>>();
-                foreach (var e in result.Explanations.Where(e => e.Item == i))
-                    entries.Add(Write(g, e, forwardShare));
-                foreach (var entry in entries)
-                {
-                    _jsonl!.WriteLine(JsonSerializer.Serialize(entry));
-                    _summary.Add(entry);
-                }
-                _jsonl!.Flush();
-                _done++;
-                if (!Interactive && files.Count > 1)
-                {
-                    double elapsed = _clock.Elapsed.TotalSeconds;
-                    double rate = _done / Math.Max(1e-9, elapsed);
-                    int left = files.Count - _done - Failures.Count;
-                    stdout.WriteLine($"[{_done + Failures.Count}/{files.Count}] {g.File}: {entries.Count} map{(entries.Count == 1 ? "" : "s")} in {sw.Elapsed.TotalSeconds / group.Count:0.00} s · {rate:0.00} images/s · ETA {FormatDuration(left / Math.Max(rate, 1e-9))}");
-                }
-                onImage?.Invoke(g.Index);
-            }
-        }
-
-        // A single image's problem (bad class for its logits, a model that rejects it…), not a bug.
-        private static bool IsPerImage(Exception e) => e is SalientException or IOException or UnauthorizedAccessException;
-
-        private void Fail(string file, Exception e)
-        {
-            // A single image: the error is the command's error (one line, exit code 1).
-            if (files.Count == 1) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
-            string message = e.Message.Split('\n')[0];
-            Failures.Add((file, message));
-            if (!Interactive) stderr.WriteLine($"error: {file}: {message}");
-            _jsonl!.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = file, ["status"] = "error", ["error"] = message }));
-            _jsonl.Flush();
-        }
-
-        private Dictionary<string, object?> Write(Decoded g, Explanation e, TimeSpan forward)
-        {
-            var render = Stopwatch.StartNew();
-            var image = g.Image!;
-            string stem = Slug(Path.GetFileNameWithoutExtension(g.File));
-            string baseName = $"{stem}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
-            var atOriginal = e.NormalizedAtOriginal();
-            var panel = ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal);
-            string panelPath = Path.Combine(dir, baseName + ".png");
-            ImageWriter.SavePng(panel, panelPath);
-            string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
-            // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
-            if (ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
-            {
-                gradientPath = Path.Combine(dir, baseName + "_gradient.png");
-                ImageWriter.SavePng(gradientImage, gradientPath);
-            }
-            if (raw)
-            {
-                rawPath = Path.Combine(dir, baseName + "_raw.npy");
-                Npy.Write(rawPath, e.RawMap, e.Height, e.Width);
-                normPath = Path.Combine(dir, baseName + "_map.npy");
-                Npy.Write(normPath, atOriginal, image.Height, image.Width);
-                if (e.RawChannels is { } ch)
-                {
-                    channelsPath = Path.Combine(dir, baseName + "_channels.npy");
-                    Npy.Write(channelsPath, ch, e.ChannelCount, e.Height, e.Width);
-                }
-            }
-            if (!Interactive) stdout.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
-            return new Dictionary<string, object?>
-            {
-                ["image"] = g.File,
-                ["status"] = "ok",
-                ["image_size"] = new[] { image.Width, image.Height },
-                ["method"] = e.Method,
-                ["layer"] = e.Layer,
-                ["class"] = e.ClassIndex,
-                ["label"] = e.Label,
-                ["logit"] = e.Logit,
-                ["probability"] = e.Probability,
-                ["map_shape"] = new[] { e.Height, e.Width },
-                ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
-                ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
-                ["timings_ms"] = new { decode_preprocess = g.DecodeTime.TotalMilliseconds, forward = forward.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
-            };
-        }
-    }
-
-    internal static string FormatDuration(double seconds)
-    {
-        if (double.IsNaN(seconds) || double.IsInfinity(seconds)) return "?";
-        var t = TimeSpan.FromSeconds(Math.Round(seconds));
-        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}" : $"{t.Minutes}:{t.Seconds:00}";
-    }
-
-    /// <summary>"done/total".</summary>
-    private sealed class CountColumn : ProgressColumn
-    {
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            new Text($"{task.Value:0}/{task.MaxValue:0}");
-    }
-
-    /// <summary>Images per second since the start.</summary>
-    private sealed class RateColumn : ProgressColumn
-    {
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
-        {
-            double s = task.ElapsedTime?.TotalSeconds ?? 0;
-            return new Text(s > 0 && task.Value > 0 ? $"{task.Value / s:0.00} img/s" : "– img/s");
-        }
-    }
-
-    /// <summary>Remaining time at the average rate so far.</summary>
-    private sealed class EtaColumn : ProgressColumn
-    {
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
-        {
-            double s = task.ElapsedTime?.TotalSeconds ?? 0;
-            if (task.Value <= 0 || s <= 0) return new Text("ETA –");
-            return new Text($"ETA {FormatDuration((task.MaxValue - task.Value) * s / task.Value)}");
-        }
+        public void Report(T value) => report(value);
     }
 
     internal static List<string> Split(string s) =>
@@ -355,15 +129,5 @@ internal static class ExplainCommand
             d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
         }
         return d;
-    }
-
-    internal static string Slug(string s)
-    {
-        var sb = new StringBuilder();
-        foreach (var ch in s.ToLowerInvariant())
-            sb.Append(char.IsLetterOrDigit(ch) || ch is '+' or '.' ? ch : '-');
-        var r = sb.ToString().Trim('-');
-        while (r.Contains("--")) r = r.Replace("--", "-");
-        return r.Length == 0 ? "x" : r.Length > 60 ? r[..60] : r;
     }
 }

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Salient.Explain;
+using Salient.Imaging;
+using Salient.Models;
+using Salient.Rendering;
+
+namespace Salient.Cli.Commands;
+
+/// <summary>
+/// The files of <c>salient explain</c> in the output folder: per image × method × class a panel
+/// (<c>STEM_METHOD_CLASS-LABEL.png</c>), the gradient image of image-valued methods, with <c>--raw</c>
+/// the maps as .npy; and <c>results.jsonl</c>, one line per map and one per failed image, flushed as
+/// each image finishes so it stays valid when a run is interrupted.
+/// </summary>
+internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm, float alpha, bool raw) : IDisposable
+{
+    public const string ResultsFile = "results.jsonl";
+
+    private readonly StreamWriter _jsonl = new(Path.Combine(dir, ResultsFile), append: false, new UTF8Encoding(false));
+
+    public string ResultsPath => Path.Combine(dir, ResultsFile);
+
+    /// <summary>Every map's record so far (summary.json's "explanations").</summary>
+    public List<object> Records { get; } = new();
+
+    /// <summary>Writes an explained image's files and records; <paramref name="log"/> (null: quiet) gets a line per panel. Returns the number of maps.</summary>
+    public int Write(ImageOutcome o, TextWriter? log)
+    {
+        foreach (var e in o.Explanations)
+        {
+            var entry = Write(o, e, log);
+            _jsonl.WriteLine(JsonSerializer.Serialize(entry));
+            Records.Add(entry);
+        }
+        _jsonl.Flush();
+        return o.Explanations.Count;
+    }
+
+    /// <summary>Records a failed image.</summary>
+    public void WriteFailure(ImageOutcome o)
+    {
+        _jsonl.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = o.Path, ["status"] = "error", ["error"] = o.ErrorMessage }));
+        _jsonl.Flush();
+    }
+
+    private Dictionary<string, object?> Write(ImageOutcome o, Explanation e, TextWriter? log)
+    {
+        var render = Stopwatch.StartNew();
+        var image = o.Image!;
+        string baseName = $"{Slug(Path.GetFileNameWithoutExtension(o.Path))}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
+        var atOriginal = e.NormalizedAtOriginal();
+        string panelPath = Path.Combine(dir, baseName + ".png");
+        ImageWriter.SavePng(ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal), panelPath);
+        string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
+        // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
+        if (ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
+        {
+            gradientPath = Path.Combine(dir, baseName + "_gradient.png");
+            ImageWriter.SavePng(gradientImage, gradientPath);
+        }
+        if (raw)
+        {
+            rawPath = Path.Combine(dir, baseName + "_raw.npy");
+            Npy.Write(rawPath, e.RawMap, e.Height, e.Width);
+            normPath = Path.Combine(dir, baseName + "_map.npy");
+            Npy.Write(normPath, atOriginal, image.Height, image.Width);
+            if (e.RawChannels is { } ch)
+            {
+                channelsPath = Path.Combine(dir, baseName + "_channels.npy");
+                Npy.Write(channelsPath, ch, e.ChannelCount, e.Height, e.Width);
+            }
+        }
+        log?.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
+        return new Dictionary<string, object?>
+        {
+            ["image"] = o.Path,
+            ["status"] = "ok",
+            ["image_size"] = new[] { image.Width, image.Height },
+            ["method"] = e.Method,
+            ["layer"] = e.Layer,
+            ["class"] = e.ClassIndex,
+            ["label"] = e.Label,
+            ["logit"] = e.Logit,
+            ["probability"] = e.Probability,
+            ["map_shape"] = new[] { e.Height, e.Width },
+            ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
+            ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
+            ["timings_ms"] = new { decode_preprocess = o.DecodeTime.TotalMilliseconds, forward = o.ForwardTime.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
+        };
+    }
+
+    /// <summary>Writes summary.json (model, input, preprocessing, timings, every map's record); returns its path.</summary>
+    public string WriteSummary(TimeSpan modelLoad, TimeSpan total)
+    {
+        var doc = new
+        {
+            model = model.Path,
+            input = new { name = model.Input.Name, layout = model.Input.Layout.ToString().ToUpperInvariant(), width = model.InputSize.Width, height = model.InputSize.Height, channels = model.Input.Channels },
+            preprocessing = model.Preprocessing.Name,
+            resize = model.Resize.ToString().ToLowerInvariant(),
+            model_load_ms = modelLoad.TotalMilliseconds,
+            total_ms = total.TotalMilliseconds,
+            explanations = Records,
+        };
+        var path = Path.Combine(dir, "summary.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    /// <summary>A file-name-safe piece: lower case, letters, digits, '+' and '.', other runs as one '-', at most 60 characters.</summary>
+    internal static string Slug(string s)
+    {
+        var sb = new StringBuilder();
+        foreach (var ch in s.ToLowerInvariant())
+            sb.Append(char.IsLetterOrDigit(ch) || ch is '+' or '.' ? ch : '-');
+        var r = sb.ToString().Trim('-');
+        while (r.Contains("--")) r = r.Replace("--", "-");
+        return r.Length == 0 ? "x" : r.Length > 60 ? r[..60] : r;
+    }
+
+    public void Dispose() => _jsonl.Dispose();
+}
