@@ -80,7 +80,7 @@ public readonly record struct FolderProgress(int Done, int Total, int Failed, Ti
 public static class FolderRun
 {
     /// <summary>The default batch: 1 when any method runs many forward passes per image, else 8.</summary>
-    public static int DefaultImagesPerBatch(IEnumerable<IExplanationMethod> methods) =>
+    internal static int DefaultImagesPerBatch(IEnumerable<IExplanationMethod> methods) =>
         methods.Any(m => m.ManyForwardPasses) ? 1 : 8;
 
     /// <summary>
