@@ -47,7 +47,7 @@ public class ReluRuleTests
     [InlineData(ReluRule.Standard)]
     [InlineData(ReluRule.Guided)]
     [InlineData(ReluRule.Deconvnet)]
-    public void Relu(ReluRule rule)
+    public void Relu_passes_the_gradient_of_each_rule(ReluRule rule)
     {
         var (grad, g, x) = Run("Relu", Signed, rule);
         var expected = g.Select((gi, i) => rule switch
@@ -90,7 +90,7 @@ public class ReluRuleTests
     [InlineData(ReluRule.Standard)]
     [InlineData(ReluRule.Guided)]
     [InlineData(ReluRule.Deconvnet)]
-    public void LeakyRelu(ReluRule rule)
+    public void LeakyRelu_passes_the_gradient_of_each_rule(ReluRule rule)
     {
         var (grad, g, x) = Run("LeakyRelu", Signed, rule, configure: (t, n) => n.Set("alpha", 0.2f));
         var expected = g.Select((gi, i) => rule switch
