@@ -110,11 +110,61 @@ public class CntkResNet18Tests : IClassFixture<CntkResNet18Fixture>
     }
 
     [Fact]
-    public void Explain_runs_gradcam_and_guided_backprop_on_the_featurizer()
+    public void Explain_gradcam_and_guided_backprop_on_the_featurizer_equal_the_engine_gradients()
     {
         var item = _m.Prepare(_m.LoadImage(TestPaths.SharedImage("both.png")));
         var result = Explainer.Explain(_m, [item], new ExplainRequest { Methods = ["gradcam", "guidedbackprop"], Classes = ["auto"] });
         Assert.Equal(2, result.Explanations.Count);
         Assert.All(result.Explanations, e => Assert.Contains(e.Normalized, v => v > 0));
+        int k = Statistics.ArgMax(result.Logits[0]);
+        Assert.All(result.Explanations, e => Assert.Equal(k, e.ClassIndex));
+        string logits = _m.Structure().LogitsName;
+        var input = _m.Pack([item]);
+
+        // Grad-CAM from the engine's raw layer activation A and gradient G: ReLU(Σ_k mean(G_k)·A_k).
+        var gc = result.Explanations.Single(e => e.Method == "gradcam");
+        string layer = gc.Layer;
+        var r = _m.Gradients.Run(input, new GradientRequest { ScoreTensor = logits, Wrt = [layer], AlsoFetch = [layer] }, _ => Seeds.ClassLogit([k], 512));
+        var a = r.Forward[layer];
+        var g = r.Gradients[layer];
+        Assert.Equal(4, a.Shape.Length);
+        int c = (int)a.Shape[1], h = (int)a.Shape[2], w = (int)a.Shape[3], plane = h * w;
+        Assert.Equal((h, w), (gc.Height, gc.Width));
+        var want = new double[plane];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double alpha = 0;
+            for (int p = 0; p < plane; p++) alpha += g.Data[ch * plane + p];
+            alpha /= plane;
+            for (int p = 0; p < plane; p++) want[p] += alpha * a.Data[ch * plane + p];
+        }
+        for (int p = 0; p < plane; p++) want[p] = Math.Max(0, want[p]);
+        double max = want.Max();
+        Assert.True(max > 0, "the reference Grad-CAM is all zero");
+        for (int p = 0; p < plane; p++)
+            Assert.True(Math.Abs(gc.RawMap[p] - want[p]) <= 1e-4 * max, $"gradcam at {p}: {gc.RawMap[p]:g6} vs {want[p]:g6}");
+
+        // Guided backprop: the channels are the engine's guided input gradient; the map is max_c |g_c|.
+        var gb = result.Explanations.Single(e => e.Method == "guidedbackprop");
+        var gi = _m.Gradients.Run(input, new GradientRequest { ScoreTensor = logits, Wrt = [_m.Input.Name], Relu = ReluMode.Guided }, _ => Seeds.ClassLogit([k], 512))
+            .Gradients[_m.Input.Name].Data;
+        Assert.Equal(Shape, input.Shape);
+        var channels = gb.RawChannels!;
+        Assert.Equal(3, gb.ChannelCount);
+        Assert.Equal(gi.Length, channels.Length);
+        float scale = gi.Max(Math.Abs);
+        Assert.True(scale > 0);
+        for (int i = 0; i < gi.Length; i++)
+            Assert.True(Math.Abs(channels[i] - gi[i]) <= 1e-5 * scale, $"guided gradient at {i}: {channels[i]:g6} vs {gi[i]:g6}");
+        int px = 224 * 224;
+        for (int p = 0; p < px; p++)
+        {
+            float m = Math.Max(Math.Abs(gi[p]), Math.Max(Math.Abs(gi[px + p]), Math.Abs(gi[2 * px + p])));
+            Assert.True(Math.Abs(gb.RawMap[p] - m) <= 1e-5 * scale, $"guided map at {p}");
+        }
+        // And the guided gradient is not the plain one (the rule really changed the backward pass).
+        var plain = _m.Gradients.Run(input, new GradientRequest { ScoreTensor = logits, Wrt = [_m.Input.Name] }, _ => Seeds.ClassLogit([k], 512))
+            .Gradients[_m.Input.Name].Data;
+        Assert.True(plain.Zip(gi).Max(t => Math.Abs(t.First - t.Second)) > 1e-2 * scale);
     }
 }

@@ -100,11 +100,28 @@ public class CamTests : IClassFixture<MobileNetFixture>
     }
 
     [Fact]
-    public void Eigencam_on_both_png_correlates_with_the_activation_sum()
+    public void Eigencam_on_both_png_is_the_first_principal_component_of_the_layer_computed_independently()
     {
-        var result = ExplainBoth(_f.Fp32, "eigencam", "auto");
-        var e = Assert.Single(result.Explanations);
-        Assert.Equal(49, e.RawMap.Length);
+        var model = _f.Fp32;
+        var item = model.Prepare(model.LoadImage(TestPaths.SharedImage("both.png")));
+        var e = Assert.Single(Explainer.Explain(model, [item], new ExplainRequest { Methods = ["eigencam"], Classes = ["auto"] }).Explanations);
+        Assert.Equal("features.18", e.Layer);
+        Assert.Equal((7, 7), (e.Height, e.Width));
+        var a = Activation.FromTensor(model.Run([item], "features.18")["features.18"], 0, Salient.Core.TensorLayout.Nchw);
+        Assert.Equal(1280, a.C);
+        // Reference: Jacobi eigen-decomposition of the 49×49 Gram matrix of the centred activations.
+        var (want, l1, l2) = Methods.ReferencePca.FirstComponent(a.Data, a.C, a.Plane);
+        Assert.True(l1 > 1.5 * l2, $"eigengap too small for a stable component: λ1 {l1:g4}, λ2 {l2:g4}");
+        var raw = Methods.ReferencePca.D(e.RawMap);
+        double r = Methods.ReferencePca.Correlation(raw, want);
+        Assert.True(r >= 0.999, $"correlation with the reference principal component {r:F6}");
+        // The projection itself, not just its direction: Mv₁ = √λ₁·u₁.
+        double range = want.Max() - want.Min();
+        for (int p = 0; p < 49; p++) Assert.True(Math.Abs(raw[p] - want[p]) <= 1e-3 * range, $"position {p}: {raw[p]:g6} vs {want[p]:g6}");
+        // Sign convention: positively correlated with Σ_k A^k.
+        var sum = new double[a.Plane];
+        for (int k = 0; k < a.C; k++) for (int p = 0; p < a.Plane; p++) sum[p] += a.Data[k * a.Plane + p];
+        Assert.True(Methods.ReferencePca.Correlation(raw, sum) > 0, "Eigen-CAM must correlate positively with the activation sum");
         Assert.InRange(e.Normalized.Min(), 0f, 1e-6f);
         Assert.Equal(1f, e.Normalized.Max(), 5);
     }

@@ -141,7 +141,7 @@ public class ImageLoaderTests
     }
 
     [Fact]
-    public void WebpLossless_Exact()
+    public void Lossless_webp_decodes_exactly()
     {
         var rgba = Rgba(5, 4, (x, y) => ((byte)(x * 50), (byte)(y * 60), (byte)(x * y * 10 + 3)));
         var img = ImageLoader.Decode(SkiaEncode(5, 4, rgba, SKEncodedImageFormat.Webp), "a.webp");
@@ -355,7 +355,7 @@ public class ImageLoaderTests
     }
 
     [Fact]
-    public void RgbImage_ValidatesLength_AndFromBytes()
+    public void RgbImage_validates_its_length_and_converts_from_bytes()
     {
         Assert.Throws<ArgumentException>(() => new RgbImage(2, 2, new float[11]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new RgbImage(0, 2, []));

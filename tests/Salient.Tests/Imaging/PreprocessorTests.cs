@@ -88,7 +88,7 @@ public class PreprocessorTests
     }
 
     [Fact]
-    public void UnsupportedChannelCount_IsAnError()
+    public void An_unsupported_channel_count_is_an_error()
     {
         var e = Assert.Throws<SalientException>(() =>
             Preprocessor.Prepare(Tiny(), 2, 2, 4, TensorLayout.Nchw, ResizeMode.Crop, Preprocessing.Raw));
@@ -98,7 +98,7 @@ public class PreprocessorTests
     }
 
     [Fact]
-    public void CropGeometry_320x240_To224()
+    public void Crop_geometry_of_320x240_to_224()
     {
         // shorter side 240 -> round(224·256/224) = 256; longer side (int)(256·320/240) = (int)341.33 = 341;
         // left = round((341-224)/2 = 58.5) = 58 (half to even, like Python), top = round(32/2) = 16.
@@ -118,7 +118,7 @@ public class PreprocessorTests
     }
 
     [Fact]
-    public void CropGeometry_HalfRoundsToEven_AndPortrait()
+    public void Crop_geometry_rounds_halves_to_even_and_handles_portrait_images()
     {
         // 640×477: short 477 -> 256, long (int)(256·640/477 = 343.48) = 343; left = round(59.5) = 60
         var p = Preprocessor.Plan(640, 477, 224, 224, ResizeMode.Crop);
@@ -132,7 +132,7 @@ public class PreprocessorTests
     }
 
     [Fact]
-    public void CropGeometry_NonSquareInput_AlwaysCoversWindow()
+    public void Crop_geometry_of_a_non_square_input_always_covers_the_window()
     {
         // input 448×224 on a square image: the shorter-side rule gives 256×256, too narrow for 448
         var p = Preprocessor.Plan(300, 300, 448, 224, ResizeMode.Crop);
@@ -152,7 +152,7 @@ public class PreprocessorTests
     [Theory]
     [InlineData(ResizeMode.Crop)]
     [InlineData(ResizeMode.Stretch)]
-    public void ImageAtInputSize_IsUsedAsIs(ResizeMode mode)
+    public void An_image_at_the_input_size_is_used_as_is(ResizeMode mode)
     {
         var rnd = new Random(7);
         var bytes = new byte[6 * 4 * 3];
@@ -183,7 +183,7 @@ public class PreprocessorTests
     }
 
     [Fact]
-    public void WriteInto_FillsBatchSlice()
+    public void WriteInto_fills_the_batch_slice()
     {
         var batch = new float[2 * 2 * 2 * 3];
         var g = Preprocessor.WriteInto(Tiny(), batch.AsSpan(12, 12), 2, 2, 3, TensorLayout.Nchw, ResizeMode.Crop, Preprocessing.Raw, out var view);
@@ -229,7 +229,7 @@ public class PreprocessingTests
     }
 
     [Fact]
-    public void WithOverrides_BroadcastsAndValidates()
+    public void Overrides_broadcast_and_are_validated()
     {
         var p = Preprocessing.Imagenet.WithOverrides([0.5f], [0.25f], null, true);
         Assert.Equal([0.5f, 0.5f, 0.5f], p.Mean);
@@ -272,10 +272,10 @@ public class PreprocessingTests
     [Theory]
     [InlineData("crop", ResizeMode.Crop)]
     [InlineData("STRETCH", ResizeMode.Stretch)]
-    public void ResizeModes_Parse(string text, ResizeMode mode) => Assert.Equal(mode, ResizeModes.Parse(text));
+    public void Resize_modes_parse(string text, ResizeMode mode) => Assert.Equal(mode, ResizeModes.Parse(text));
 
     [Fact]
-    public void ResizeModes_Unknown_ListsValues()
+    public void An_unknown_resize_mode_lists_the_valid_values()
     {
         var e = Assert.Throws<SalientException>(() => ResizeModes.Parse("pad"));
         Assert.Equal("unknown resize mode 'pad'; valid values: crop, stretch", e.Message);

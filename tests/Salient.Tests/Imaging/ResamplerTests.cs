@@ -28,7 +28,7 @@ public class ResamplerTests
     [InlineData(37, 23, 10, 7)]
     [InlineData(5, 5, 17, 11)]
     [InlineData(300, 2, 3, 9)]
-    public void ConstantImage_StaysConstant(int w, int h, int nw, int nh)
+    public void A_constant_image_stays_constant(int w, int h, int nw, int nh)
     {
         var img = Gray(w, h, (_, _) => 123.25f);
         var r = Resampler.Resize(img, nw, nh);
@@ -86,7 +86,7 @@ public class ResamplerTests
     }
 
     [Fact]
-    public void ChannelsStaySeparate()
+    public void Channels_stay_separate()
     {
         var img = RgbImage.FromBytes(2, 1, [255, 0, 10, 255, 0, 30]);
         var r = Resampler.Resize(img, 1, 1);
@@ -94,7 +94,7 @@ public class ResamplerTests
     }
 
     [Fact]
-    public void SingleChannelBuffer()
+    public void A_single_channel_buffer_is_resampled()
     {
         var r = Resampler.Resize([0f, 10f, 20f, 30f], 4, 1, 1, 2, 1);
         AssertClose([12.5f / 1.75f, 40f / 1.75f], r);

@@ -86,7 +86,7 @@ public class ColormapTests
     }
 
     [Fact]
-    public void AllMaps_ClampAndNaN()
+    public void Every_colormap_clamps_and_handles_NaN()
     {
         foreach (var cm in Enum.GetValues<Colormap>())
         {

@@ -126,7 +126,7 @@ public class HeatmapRendererTests
     }
 
     [Fact]
-    public void EncodePng_RoundTripsThroughLoader()
+    public void Encoded_png_round_trips_through_the_loader()
     {
         var img = new RgbImage(3, 1, [0.4f, 127.5f, 300f, -5f, 10.49f, 254.6f, 1f, 2f, 3f]);
         var png = ImageWriter.EncodePng(img);
@@ -135,7 +135,7 @@ public class HeatmapRendererTests
     }
 
     [Fact]
-    public void SavePng_WritesFile_AndReportsBadPaths()
+    public void SavePng_writes_the_file_and_reports_bad_paths()
     {
         var dir = Directory.CreateTempSubdirectory("salient-png");
         try

@@ -14,7 +14,7 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void ResizeBilinear_2x2To4x4_HandComputed()
+    public void Bilinear_resize_of_2x2_to_4x4_equals_the_hand_computation()
     {
         // source [[0, 10], [20, 30]]; destination x samples source x' = (x + 0.5)/2 - 0.5 = -0.25, 0.25, 0.75, 1.25
         // (clamped to [0, 1]) and the same for rows.
@@ -29,7 +29,7 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void ResizeBilinear_NonSquareAndDownscale()
+    public void Bilinear_resize_handles_non_square_maps_and_downscaling()
     {
         // 1×3 -> 1×2: x' = (x + 0.5)·1.5 - 0.5 = 0.25, 1.75 over [0, 6, 12]
         AssertClose([1.5f, 10.5f], MapMath.ResizeBilinear([0, 6, 12], 1, 3, 1, 2));
@@ -41,20 +41,20 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void NormalizeMinMax_HandComputed()
+    public void Min_max_normalization_equals_the_hand_computation()
     {
         AssertClose([0, 0.25f, 1, 0.5f], MapMath.NormalizeMinMax([-2, -1, 2, 0]));
     }
 
     [Fact]
-    public void NormalizeMinMax_ConstantMap_IsZeros()
+    public void Min_max_normalization_of_a_constant_map_is_zeros()
     {
         Assert.Equal([0f, 0f, 0f], MapMath.NormalizeMinMax([3.5f, 3.5f, 3.5f]));
         Assert.Equal([0f, 0f], MapMath.NormalizeMinMax([0f, 0f]));
     }
 
     [Fact]
-    public void NormalizeMinMax_NaNNeverPropagates()
+    public void Min_max_normalization_never_propagates_NaN()
     {
         var r = MapMath.NormalizeMinMax([float.NaN, 1, 3]);
         Assert.Equal([0f, 0f, 1f], r);
@@ -62,7 +62,7 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void NormalizeByMax()
+    public void Normalize_by_max_divides_by_a_positive_maximum_and_leaves_other_maps_unchanged()
     {
         AssertClose([0.25f, 1, -0.5f], MapMath.NormalizeByMax([1, 4, -2]));
         Assert.Equal([-1f, -2f], MapMath.NormalizeByMax([-1, -2])); // max <= 0: unchanged
@@ -70,7 +70,7 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void ToOriginalGeometry_Crop_HandComputed()
+    public void Map_at_original_geometry_of_a_crop_equals_the_hand_computation()
     {
         // original 6×4; the model saw the 4×4 window starting at x = 1 (columns 1..4); the map is 2×2.
         // Inside the window, original pixel x has center x + 0.5; in map coordinates that is
@@ -87,7 +87,7 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void ToOriginalGeometry_WholeImage_EqualsResize()
+    public void Map_at_original_geometry_of_the_whole_image_equals_a_resize()
     {
         var map = new float[] { 1, 5, 2, 8, 3, 0 };
         var a = MapMath.ToOriginalGeometry(map, 2, 3, CropGeometry.Whole(7, 5));
@@ -96,7 +96,7 @@ public class MapOpsTests
     }
 
     [Fact]
-    public void ToOriginalGeometry_FractionalCropFromPreprocessor()
+    public void Map_at_original_geometry_of_a_fractional_crop_from_the_preprocessor()
     {
         // 320×240 cropped to 224: window x in [54.43, 264.63), y in [15, 225)
         var g = Salient.Imaging.Preprocessor.ComputeGeometry(320, 240, 224, 224, ResizeMode.Crop);

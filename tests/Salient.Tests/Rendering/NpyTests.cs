@@ -32,7 +32,7 @@ public class NpyTests
     }
 
     [Fact]
-    public void HeaderIsPaddedToMultipleOf64_ForLongShapes()
+    public void Header_is_padded_to_a_multiple_of_64_for_long_shapes()
     {
         var bytes = Npy.Encode(new float[0], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
         int headerLen = bytes[8] | (bytes[9] << 8);
@@ -41,7 +41,7 @@ public class NpyTests
     }
 
     [Fact]
-    public void WriteRead_RoundTrip()
+    public void Write_and_read_round_trip()
     {
         var dir = Directory.CreateTempSubdirectory("salient-npy");
         try
@@ -73,7 +73,7 @@ public class NpyTests
     }
 
     [Fact]
-    public void ShapeMismatch_Throws()
+    public void A_shape_mismatch_throws()
     {
         Assert.Throws<ArgumentException>(() => Npy.Encode([1f, 2f, 3f], 2, 2));
     }

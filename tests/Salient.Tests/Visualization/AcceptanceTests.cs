@@ -39,7 +39,7 @@ public sealed class AcceptanceTests : IClassFixture<AcceptanceTests.Model>
     }
 
     [Fact]
-    public void DefaultPreset_ClassImagesAreRecognized_EvenAfterARandomCropShift()
+    public void Class_images_of_the_default_preset_are_recognized_even_after_a_random_crop_shift()
     {
         var model = _m.Net;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -74,7 +74,7 @@ public sealed class AcceptanceTests : IClassFixture<AcceptanceTests.Model>
     }
 
     [Fact]
-    public void ChannelImages_ExciteTheirChannelMoreThanAnyPhoto()
+    public void Channel_images_excite_their_channel_more_than_any_photo()
     {
         var model = _m.Net;
         const string layer = "features.8"; // 64 × 14 × 14, the middle of the network

@@ -9,7 +9,7 @@ namespace Salient.Tests.Visualization;
 public class RegularizerTests
 {
     [Fact]
-    public void GaussianKernel_IsNormalizedSymmetricWithRadiusThreeSigma()
+    public void Gaussian_kernel_is_normalized_and_symmetric_with_radius_three_sigma()
     {
         var k = Blur.GaussianKernel(1f);
         Assert.Equal(7, k.Length); // radius ⌈3σ⌉ = 3
@@ -23,7 +23,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void GaussianKernel_HalfSigmaHasRadiusTwo()
+    public void Gaussian_kernel_of_half_sigma_has_radius_two()
     {
         var k = Blur.GaussianKernel(0.5f);
         Assert.Equal(5, k.Length);
@@ -32,7 +32,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void GaussianBlur_ImpulseGivesTheSeparableKernel_ConstantStaysConstant()
+    public void Gaussian_blur_of_an_impulse_gives_the_separable_kernel_and_a_constant_stays_constant()
     {
         int h = 9, w = 9;
         var img = new float[h * w];
@@ -52,7 +52,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void GaussianBlur_MirrorsAtTheBorder()
+    public void Gaussian_blur_mirrors_at_the_border()
     {
         // A 1×3 row [0, 0, 3] blurred horizontally with σ = 0.5 (taps at ±1, ±2, mirror … c b a | a b c | c b a …).
         var k = Blur.GaussianKernel(0.5f);
@@ -89,7 +89,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void ClipSmallNorm_ClearsPixelsBelowThePercentileOfNorms()
+    public void Clip_small_norm_clears_pixels_below_the_percentile_of_norms()
     {
         // 2 channels, 1×4 pixels; norms 5, 1, 0, 2.
         var x = new float[] { 3, 1, 0, 2, /* second channel */ 4, 0, 0, 0 };
@@ -101,7 +101,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void ClipSmallContribution_UsesAbsoluteSumOverChannelsOfXTimesGradient()
+    public void Clip_small_contribution_uses_the_absolute_sum_over_channels_of_x_times_gradient()
     {
         // 2 channels, 1×3 pixels. Contributions |Σ_c x·g|: pixel0 |1·1 + 1·(−1)| = 0, pixel1 |2·2| = 4, pixel2 |−3·1 + 0| = 3.
         var x = new float[] { 1, 2, -3, 1, 0, 0 };
@@ -127,7 +127,7 @@ public class RegularizerTests
     [Theory]
     [InlineData(1f)]
     [InlineData(2f)]
-    public void TotalVariation_GradientMatchesFiniteDifferences(float beta)
+    public void Total_variation_gradient_matches_finite_differences(float beta)
     {
         int c = 2, h = 4, w = 5;
         var rng = new Random(11);
@@ -152,7 +152,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void TotalVariation_HandCase()
+    public void Total_variation_equals_a_hand_computed_case()
     {
         // One 2×2 plane [[0, 1], [0, 1]], β = 2: differences dx = 1 (top-left, bottom-left), dy = 0 → Σ = 2, ÷HW = 0.5.
         var x = new float[] { 0, 1, 0, 1 };
@@ -160,7 +160,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void LpPenalty_ValueAndGradient()
+    public void Lp_penalty_value_and_gradient()
     {
         var x = new float[] { 0.5f, 1f, 0f, 0.75f };
         var g = new float[4];
@@ -175,7 +175,7 @@ public class RegularizerTests
     [Theory]
     [InlineData(1f, 6f)]
     [InlineData(2f, 2f)]
-    public void PenaltyObjects_MatchTotalVariationPlusLp(float beta, float p)
+    public void Penalty_objects_match_total_variation_plus_Lp(float beta, float p)
     {
         int h = 6, w = 7;
         var rng = new Random(21);
@@ -248,7 +248,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void FourierImage_RoundTripsAnImage()
+    public void Fourier_image_round_trips_an_image()
     {
         int w = 20, h = 14;
         var f = new FourierImage(2, w, h);
@@ -267,7 +267,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void FourierImage_BackwardMatchesFiniteDifferences()
+    public void Fourier_image_backward_matches_finite_differences()
     {
         int w = 6, h = 5;
         var f = new FourierImage(3, w, h, amplitude: 1f); // 3 images → 9 planes: exercises the paired transforms and the odd one out
@@ -375,7 +375,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void NeutralColor_IsThePixelThatPreprocessesToZero()
+    public void Neutral_color_is_the_pixel_that_preprocesses_to_zero()
     {
         var n = InputMapping.NeutralColor(Preprocessing.Imagenet, 3);
         Assert.Equal(0.485f * 255, n[0], 3);
@@ -384,7 +384,7 @@ public class RegularizerTests
     }
 
     [Fact]
-    public void TileGrid_LaysOutRowsWithCaptionsAndTitle()
+    public void Tile_grid_lays_out_rows_with_captions_and_title()
     {
         var tile = new RgbImage(10, 8, new float[240]);
         var grid = TileGrid.Compose([new Tile(tile, "a"), new Tile(tile, "b", true), new Tile(tile, "c")], columns: 2, gap: 2);

@@ -29,7 +29,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
     private static VisualizationOptions Quick(int steps = 12) => new() { Steps = steps, Seed = 1 };
 
     [Fact]
-    public void ChannelObjective_Rises_AndTheReportedValueIsTheChannelMeanOfTheImage()
+    public void Channel_objective_rises_and_the_reported_value_is_the_channel_mean_of_the_image()
     {
         var r = new FeatureVisualizer(_m.Gap).Run([Objective.Channel(Layer, 2)], Quick())[0];
         Assert.Equal((96, 96), (r.Image.Width, r.Image.Height));
@@ -41,7 +41,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
     }
 
     [Fact]
-    public void SameSeedSameImages_OtherSeedOtherImages()
+    public void Same_seed_gives_the_same_images_and_another_seed_other_images()
     {
         var vis = new FeatureVisualizer(_m.Gap);
         var a = vis.Run([Objective.Class(3)], Quick(4))[0].Image.Data;
@@ -68,7 +68,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
     }
 
     [Fact]
-    public void NeuronAndWeightedObjectives()
+    public void Neuron_and_weighted_objectives()
     {
         var vis = new FeatureVisualizer(_m.Gap);
         var neuron = vis.Run([Objective.Neuron(Layer, 1, 12, 5)], Quick())[0];
@@ -87,7 +87,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
     }
 
     [Fact]
-    public void ClassObjective_IsThePreSoftmaxLogit()
+    public void Class_objective_is_the_pre_softmax_logit()
     {
         var structure = _m.Gap.Structure();
         var terms = ResolvedTerm.Resolve(Objective.Class(2), structure);
@@ -98,7 +98,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
     }
 
     [Fact]
-    public void StartImage_IsWhereTheOptimizationBegins()
+    public void Start_image_is_where_the_optimization_begins()
     {
         var start = _m.Gap.LoadImage(TestPaths.SharedImage("dogs.png"));
         var r = new FeatureVisualizer(_m.Gap).Run([Objective.Class(0)], new VisualizationOptions { Steps = 1, Start = start })[0];
@@ -172,7 +172,7 @@ public sealed class VisualizerTests : IClassFixture<VisualizerTests.Models>
     }
 
     [Fact]
-    public void ActivationGrid_MarksTheMostActiveChannels()
+    public void Activation_grid_marks_the_most_active_channels()
     {
         var image = _m.Gap.LoadImage(TestPaths.SharedImage("both.png"));
         var acts = Activations.Compute(_m.Gap, image, Layer);

@@ -7,7 +7,7 @@ namespace Salient.Methods;
 /// method (<c>base</c>: saliency by default, guidedbackprop, inputxgradient, integrated-gradients…)
 /// runs on <c>samples</c> copies of each input with Gaussian noise of σ = sigma × (max − min of the
 /// input tensor), and its maps (and image-valued results) are averaged. Seeded: item i's noise comes
-/// from <c>Random(seed + 7919·i)</c>. Every parameter of the base method applies too.
+/// from <c>Random(seed + 7919·i)</c>, drawn in C×H×W order (the same for NCHW and NHWC exports). Every parameter of the base method applies too.
 /// </summary>
 internal sealed class SmoothGrad : PixelGradientMethod
 {
@@ -40,8 +40,13 @@ internal sealed class SmoothGrad : PixelGradientMethod
             var rng = new Random(seed + 7919 * i);
             for (int s = 0; s < n; s++)
             {
+                // Noise drawn in C×H×W order whatever the layout, so NCHW and NHWC exports of one
+                // network get the same noise on the same pixel.
+                var noise = new float[x.Length];
+                for (int j = 0; j < noise.Length; j++) noise[j] = sigma * Noise.Gaussian(rng);
+                noise = Layouts.FromChw(noise, item.Layout, item.Channels, item.Height, item.Width);
                 var t = new float[x.Length];
-                for (int j = 0; j < x.Length; j++) t[j] = x[j] + sigma * Noise.Gaussian(rng);
+                for (int j = 0; j < x.Length; j++) t[j] = x[j] + noise[j];
                 noisy.Add(new PreparedInput(t, item.Width, item.Height, item.Channels, item.Layout, item.Geometry, item.ModelView));
                 classes.Add(ctx.Classes[i]);
             }

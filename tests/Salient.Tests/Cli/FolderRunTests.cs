@@ -1,9 +1,8 @@
 using System.Text.Json;
 using Salient.Rendering;
-using Salient.Tests.Cli;
 using Xunit;
 
-namespace Salient.Tests.Perturbation;
+namespace Salient.Tests.Cli;
 
 /// <summary><c>salient explain FOLDER</c>: every good image explained, bad ones reported, a JSON-lines record of the run.</summary>
 public class FolderRunTests

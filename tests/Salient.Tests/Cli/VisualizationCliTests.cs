@@ -3,7 +3,7 @@ using Salient.Imaging;
 using Salient.Tests.Cli;
 using Xunit;
 
-namespace Salient.Tests.Visualization;
+namespace Salient.Tests.Cli;
 
 /// <summary><c>salient visualize</c> and <c>salient activations</c> end to end on the small fixture model.</summary>
 public class VisualizationCliTests
