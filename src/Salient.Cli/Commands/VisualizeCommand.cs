@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -5,7 +6,6 @@ using System.Text.Json;
 using Salient.Models;
 using Salient.Rendering;
 using Salient.Visualization;
-using Spectre.Console;
 
 namespace Salient.Cli.Commands;
 
@@ -162,41 +162,19 @@ internal static class VisualizeCommand
         return cmd;
     }
 
-    /// <summary>Runs the optimization with a Spectre progress bar on a terminal, plain lines otherwise.</summary>
+    /// <summary>Runs the optimization with the shared progress display: units done, rate and ETA (a bar on a terminal, plain lines otherwise).</summary>
     private static IReadOnlyList<VisualizationResult> RunWithProgress(FeatureVisualizer vis, List<Objective> objectives, VisualizationOptions options, int steps, TextWriter stdout)
     {
-        bool interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
-        if (interactive)
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(Console.Out),
-                Ansi = AnsiSupport.Detect,
-                ColorSystem = ColorSystemSupport.Detect,
-                Interactive = InteractionSupport.Yes,
-            });
-            IReadOnlyList<VisualizationResult>? results = null;
-            console.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    int batches = (objectives.Count + Math.Max(1, options.BatchSize) - 1) / Math.Max(1, options.BatchSize);
-                    var task = ctx.AddTask("starting", maxValue: (double)steps * objectives.Count);
-                    results = vis.Run(objectives, options, new Reporter(pr =>
-                    {
-                        task.Value = (double)pr.FirstUnit * steps + (double)pr.Step * pr.Values.Count;
-                        task.Description = Markup.Escape(Short(pr, batches, Math.Max(1, options.BatchSize)));
-                    }));
-                    task.Value = task.MaxValue;
-                });
-            return results!;
-        }
+        int batchSize = Math.Max(1, options.BatchSize);
+        int batches = (objectives.Count + batchSize - 1) / batchSize;
         int every = Math.Max(1, steps / 8);
-        return vis.Run(objectives, options, new Reporter(pr =>
-        {
-            if (pr.Step == 1 || pr.Step % every == 0 || pr.Step == pr.Steps) stdout.WriteLine(Describe(pr));
-        }));
+        return ProgressDisplay.Run(stdout, "visualize", objectives.Count, "units", display =>
+            vis.Run(objectives, options, new Reporter(pr =>
+            {
+                bool log = pr.Step == 1 || pr.Step % every == 0 || pr.Step == pr.Steps;
+                display.Advance(pr.FirstUnit + (double)pr.Step / pr.Steps * pr.Values.Count, log ? Describe(pr) : null);
+                display.Describe(Short(pr, batches, batchSize));
+            })));
     }
 
     /// <summary>The progress bar's description: short enough for an 80-column terminal.</summary>
