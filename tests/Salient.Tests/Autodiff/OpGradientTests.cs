@@ -129,6 +129,7 @@ public class OpGradientTests
         ["hardsigmoid"] = C(13, S4, Unary("HardSigmoid", ("alpha", 0.3f), ("beta", 0.4f)), (r, n) => GradCheck.AwayFrom(r, n, -3, 3, 0.05f, -4f / 3f, 2f)),
         ["hardswish"] = C(14, S4, Unary("HardSwish"), (r, n) => GradCheck.AwayFrom(r, n, -5, 5, 0.05f, -3f, 3f)),
         ["softplus"] = C(13, S4, Unary("Softplus"), (r, n) => GradCheck.Uniform(r, n, -3, 3)),
+        ["softsign"] = C(13, S4, Unary("Softsign"), (r, n) => GradCheck.Uniform(r, n, -3, 3)),
         ["erf"] = C(13, S4, Unary("Erf"), (r, n) => GradCheck.Uniform(r, n, -2, 2)),
         ["gelu_exact_opset20"] = C(20, S4, Unary("Gelu"), (r, n) => GradCheck.Uniform(r, n, -3, 3)),
         ["gelu_tanh_opset20"] = C(20, S4, Unary("Gelu", ("approximate", "tanh")), (r, n) => GradCheck.Uniform(r, n, -3, 3)),
