@@ -110,14 +110,5 @@ public static class Seeds
         if (i < 0 || i >= count) throw new SalientException($"{what} {i} is out of range 0–{count - 1}");
     }
 
-    private static double[] SoftmaxRow(ReadOnlySpan<float> l)
-    {
-        double max = double.NegativeInfinity;
-        foreach (var v in l) max = Math.Max(max, v);
-        var p = new double[l.Length];
-        double sum = 0;
-        for (int i = 0; i < l.Length; i++) { p[i] = Math.Exp(l[i] - max); sum += p[i]; }
-        for (int i = 0; i < l.Length; i++) p[i] /= sum;
-        return p;
-    }
+    private static double[] SoftmaxRow(ReadOnlySpan<float> l) => Statistics.SoftmaxPrecise(l);
 }

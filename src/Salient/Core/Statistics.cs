@@ -5,27 +5,23 @@ namespace Salient.Core;
 /// <summary>Softmax, arg-max, order statistics: the one implementation of each.</summary>
 internal static class Statistics
 {
-    /// <summary>Softmax of a row of logits (max-shifted, double-accumulated).</summary>
-    public static float[] Softmax(ReadOnlySpan<float> logits)
+    /// <summary>Softmax of a row of logits in double precision (max-shifted): the one implementation.</summary>
+    public static double[] SoftmaxPrecise(ReadOnlySpan<float> logits)
     {
-        float max = float.NegativeInfinity;
+        double max = double.NegativeInfinity;
         foreach (var v in logits) max = Math.Max(max, v);
-        var r = new float[logits.Length];
+        var p = new double[logits.Length];
         double sum = 0;
-        for (int i = 0; i < r.Length; i++) { r[i] = MathF.Exp(logits[i] - max); sum += r[i]; }
-        for (int i = 0; i < r.Length; i++) r[i] = (float)(r[i] / sum);
-        return r;
+        for (int i = 0; i < p.Length; i++) { p[i] = Math.Exp(logits[i] - max); sum += p[i]; }
+        for (int i = 0; i < p.Length; i++) p[i] /= sum;
+        return p;
     }
 
+    /// <summary>Softmax of a row of logits, as floats.</summary>
+    public static float[] Softmax(ReadOnlySpan<float> logits) => Array.ConvertAll(SoftmaxPrecise(logits), v => (float)v);
+
     /// <summary>The softmax probability of one class in a row of logits (double precision).</summary>
-    public static double Probability(ReadOnlySpan<float> logits, int cls)
-    {
-        float max = float.NegativeInfinity;
-        foreach (var v in logits) if (v > max) max = v;
-        double sum = 0;
-        foreach (var v in logits) sum += Math.Exp(v - max);
-        return Math.Exp(logits[cls] - max) / sum;
-    }
+    public static double Probability(ReadOnlySpan<float> logits, int cls) => SoftmaxPrecise(logits)[cls];
 
     /// <summary>Index of the largest value (the first on ties).</summary>
     public static int ArgMax(ReadOnlySpan<float> v)

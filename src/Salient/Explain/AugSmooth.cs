@@ -93,14 +93,13 @@ internal readonly record struct Augmentation(bool Flip, double Zoom)
         return taps;
     }
 
+    // Reads more than half a pixel outside the image fall outside it; inside, the usual edge-clamped tap.
     private static (int, int, float, bool) Tap(double s, int n)
     {
         const double eps = 1e-9;
         if (s < -0.5 - eps || s > n - 0.5 + eps) return (0, 0, 0f, false);
-        if (s <= 0) return (0, 0, 0f, true);
-        if (s >= n - 1) return (n - 1, n - 1, 0f, true);
-        int i0 = (int)s;
-        return (i0, i0 + 1, (float)(s - i0), true);
+        var (i0, i1, f) = MapMath.Tap(s, n);
+        return (i0, i1, f, true);
     }
 }
 

@@ -35,7 +35,7 @@ public abstract record Objective
 }
 
 /// <summary>The pre-softmax logit of one class.</summary>
-public sealed record ClassObjective(int ClassIndex) : Objective
+internal sealed record ClassObjective(int ClassIndex) : Objective
 {
     public override string Label => $"class {ClassIndex}";
     public override string FileStem => $"class-{ClassIndex:000}";
@@ -43,7 +43,7 @@ public sealed record ClassObjective(int ClassIndex) : Objective
 }
 
 /// <summary>The spatial mean of one channel of a layer.</summary>
-public sealed record ChannelObjective(string Layer, int ChannelIndex) : Objective
+internal sealed record ChannelObjective(string Layer, int ChannelIndex) : Objective
 {
     public override string Label => $"{Layer} ch {ChannelIndex}";
     public override string FileStem => $"{Names.Safe(Layer)}-ch{ChannelIndex:000}";
@@ -51,7 +51,7 @@ public sealed record ChannelObjective(string Layer, int ChannelIndex) : Objectiv
 }
 
 /// <summary>One activation (channel, y, x) of a layer.</summary>
-public sealed record NeuronObjective(string Layer, int ChannelIndex, int Y, int X) : Objective
+internal sealed record NeuronObjective(string Layer, int ChannelIndex, int Y, int X) : Objective
 {
     public override string Label => $"{Layer} ch {ChannelIndex} ({Y},{X})";
     public override string FileStem => $"{Names.Safe(Layer)}-ch{ChannelIndex:000}-y{Y}x{X}";

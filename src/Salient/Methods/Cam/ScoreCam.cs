@@ -63,12 +63,10 @@ internal sealed class ScoreCam : WeightedCam
                     }
                     else
                     {
-                        double max = double.NegativeInfinity;
-                        for (int j = 0; j < channels.Length; j++) max = Math.Max(max, logits[j * per + cls]);
-                        double sum = 0;
-                        var e = new double[channels.Length];
-                        for (int j = 0; j < channels.Length; j++) sum += e[j] = Math.Exp(logits[j * per + cls] - max);
-                        for (int j = 0; j < channels.Length; j++) w[channels[j]] = (float)(e[j] / sum);
+                        var scores = new float[channels.Length];
+                        for (int j = 0; j < channels.Length; j++) scores[j] = logits[j * per + cls];
+                        var soft = Statistics.SoftmaxPrecise(scores);
+                        for (int j = 0; j < channels.Length; j++) w[channels[j]] = (float)soft[j];
                     }
                 }
                 terms.Add(new CamTerms(item, cls, a, w));
