@@ -9,24 +9,83 @@ public static class Program
     internal static string CliWording(string message) =>
         System.Text.RegularExpressions.Regex.Replace(message, "the `([a-z][a-z0-9-]*)` option", "--$1");
 
+    /// <summary>"unknown command 'explian'; did you mean 'explain'?" for a first word that is no command.</summary>
+    internal static string? UnknownCommand(Command root, string first)
+    {
+        if (first.StartsWith('-') || root.Subcommands.Any(c => c.Name == first)) return null;
+        var names = root.Subcommands.Select(c => c.Name).Append("help");
+        return Core.Names.Suggest(first, names) is { } s
+            ? $"error: unknown command '{first}'; did you mean '{s}'? (run 'salient --help' for the commands)"
+            : $"error: unknown command '{first}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))} (run 'salient --help')";
+    }
+
+    /// <summary>"unknown option '--clas' for explain; did you mean '--class'?" for an option the command does not have.</summary>
+    internal static string? UnknownOption(Command command, string[] args)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal) { "--help", "-h", "-?", "--version" };
+        for (var c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault())
+            foreach (var o in c.Options) { known.Add(o.Name); foreach (var a in o.Aliases) known.Add(a); }
+        foreach (var arg in args)
+        {
+            if (arg == "--") break;
+            bool optionLike = arg.StartsWith("--") && arg.Length > 2 || arg.Length == 2 && arg[0] == '-' && char.IsLetter(arg[1]);
+            if (!optionLike) continue;
+            string name = arg.Split('=')[0];
+            if (known.Contains(name)) continue;
+            var candidates = known.Where(k => k.StartsWith("--") && k != "--version").ToList();
+            return Core.Names.Suggest(name, candidates) is { } s
+                ? $"error: unknown option '{name}' for {command.Name}; did you mean '{s}'? (run 'salient {command.Name} --help')"
+                : $"error: unknown option '{name}' for {command.Name} (run 'salient {command.Name} --help')";
+        }
+        return null;
+    }
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>The command's name, whatever the executable is called (the installed tool's shim is `salient`).</summary>
+    public const string CommandName = "salient";
+
+    /// <summary>The product version (one for the tool and the library), without the commit suffix.</summary>
+    public static string Version => (typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+
+    internal static Command BuildRoot(TextWriter stdout, TextWriter stderr)
+    {
+        // A plain command named "salient" (a RootCommand would take the executable's name, Salient.Cli).
+        var root = new Command(CommandName, "see where a vision model looks when it decides (CAM, Eigen-CAM, Grad-CAM and more for any ONNX image model; a built-in ImageNet MobileNetV2 when no --model is given)");
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
+        root.Options.Add(new VersionOption());
+        root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
+        root.Subcommands.Add(LayersCommand.Create(stdout));
+        root.Subcommands.Add(MethodsCommand.Create(stdout));
+        root.Subcommands.Add(VisualizeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ActivationsCommand.Create(stdout));
+        root.SetAction(_ => 0);
+        return root;
+    }
 
     /// <summary>Runs the CLI; every user error becomes one line on stderr and exit code 1, never a stack trace.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("salient — see where a vision model looks when it decides (CAM, Eigen-CAM, Grad-CAM and more for any ONNX image model)");
-        root.Subcommands.Add(LayersCommand.Create(stdout));
-        root.Subcommands.Add(PredictCommand.Create(stdout));
-        root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
-        root.Subcommands.Add(MethodsCommand.Create(stdout));
-        root.Subcommands.Add(VisualizeCommand.Create(stdout, stderr));
-        root.Subcommands.Add(ActivationsCommand.Create(stdout));
-
+        var root = BuildRoot(stdout, stderr);
+        // `salient` and `salient help [COMMAND]` print the help.
+        if (args.Length == 0) args = ["--help"];
+        else if (args[0] == "help") args = args.Length > 1 ? [args[1], "--help"] : ["--help"];
+        if (UnknownCommand(root, args[0]) is { } unknownCommand)
+        {
+            stderr.WriteLine(unknownCommand);
+            return 2;
+        }
         ParseResult parsed = root.Parse(args);
+        if (UnknownOption(parsed.CommandResult.Command, args) is { } unknownOption)
+        {
+            stderr.WriteLine(unknownOption);
+            return 2;
+        }
         if (parsed.Errors.Count > 0)
         {
-            foreach (var e in parsed.Errors) stderr.WriteLine($"error: {e.Message}");
-            stderr.WriteLine("Run 'salient --help' (or 'salient COMMAND --help') for usage.");
+            stderr.WriteLine($"error: {parsed.Errors[0].Message} (run 'salient {(parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ")}--help' for usage)");
             return 2;
         }
         try

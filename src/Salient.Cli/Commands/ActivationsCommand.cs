@@ -17,10 +17,10 @@ internal static class ActivationsCommand
     public static Command Create(TextWriter stdout)
     {
         var common = new CommonOptions();
-        var images = new Argument<string[]>("images") { Description = "an image (default: shared/images/both.png); with --channel, images and/or folders", Arity = ArgumentArity.ZeroOrMore };
+        var images = new Argument<string[]>("images") { Description = "an image; with --channel, images and/or folders", Arity = ArgumentArity.ZeroOrMore };
         var layer = new Option<string>("--layer", "-l") { Description = "layer to show: auto | NAME (see `salient layers`)", DefaultValueFactory = _ => "auto" };
         var top = new Option<int>("--top", "-k") { Description = "how many of the most active channels (or, with --channel, images) to mark and list", DefaultValueFactory = _ => 8 };
-        var outFile = new Option<string?>("--out", "-o") { Description = "output PNG (default: salient-out/activations-LAYER.png, or salient-out/channel-LAYER-K.png with --channel)" };
+        var outFile = new Option<string>("--out", "-o") { Description = "output folder (it gets activations-LAYER.png, or channel-LAYER-K.png with --channel)", DefaultValueFactory = _ => "salient-out" };
         var json = new Option<bool>("--json") { Description = "print the numbers as JSON (every channel's mean and max; with --channel every image's)" };
         var normalize = new Option<string>("--normalize") { Description = "tile gray levels: channel (each channel its own range) | shared (one range for the layer)", DefaultValueFactory = _ => "channel" };
         var channel = new Option<int?>("--channel") { Description = "rank the given images/folders by the mean activation of this channel" };
@@ -52,11 +52,12 @@ internal static class ActivationsCommand
 
             if (p.GetValue(channel) is { } ch)
             {
-                var files = CommonOptions.ExpandImages(p.GetValue(images));
+                var files = CommonOptions.ExpandImages(p.GetValue(images), "activations");
                 var ranked = Activations.RankImages(model, files, info.Name, ch);
-                string file = p.GetValue(outFile) ?? Path.Combine("salient-out", $"channel-{safe}-{ch}.png");
+                string file = Path.Combine(OutputFolder.Create(p.GetValue(outFile)!), $"channel-{safe}-{ch}.png");
                 int shown = Math.Max(1, Math.Min(k == 0 ? ranked.Count : k, ranked.Count));
-                ImageWriter.SavePng(ActivationPictures.RenderTopImages(ranked, shown, $"{info.Name} channel {ch}: top {shown} of {ranked.Count}"), file);
+                var picture = ActivationPictures.RenderTopImages(ranked, shown, $"{info.Name} channel {ch}: top {shown} of {ranked.Count}");
+                OutputFolder.Guard(file, () => ImageWriter.SavePng(picture, file));
                 if (asJson)
                 {
                     var doc = new
@@ -78,15 +79,15 @@ internal static class ActivationsCommand
                 return 0;
             }
 
-            var list = CommonOptions.ExpandImages(p.GetValue(images));
+            var list = CommonOptions.ExpandImages(p.GetValue(images), "activations");
             if (list.Count != 1) throw new SalientException($"give one image ({list.Count} given); to rank several images for a channel add --channel K");
             var image = model.LoadImage(list[0]);
             var acts = Activations.Compute(model, image, info.Name);
             var topChannels = acts.TopChannels(Math.Min(k, acts.Channels));
-            string output = p.GetValue(outFile) ?? Path.Combine("salient-out", $"activations-{safe}.png");
+            string output = Path.Combine(OutputFolder.Create(p.GetValue(outFile)!), $"activations-{safe}.png");
             var grid = ActivationPictures.RenderGrid(acts, norm, topChannels.Length, minTile, cm,
                 $"{info.Name} {acts.Channels}x{acts.Height}x{acts.Width} of {Path.GetFileName(list[0])} ({norm.ToString().ToLowerInvariant()} range, top {topChannels.Length} marked)");
-            ImageWriter.SavePng(grid, output);
+            OutputFolder.Guard(output, () => ImageWriter.SavePng(grid, output));
             if (asJson)
             {
                 var doc = new

@@ -9,7 +9,7 @@ namespace Salient.Cli.Commands;
 /// <summary>Options shared by every command that loads a model and reads images.</summary>
 internal sealed class CommonOptions
 {
-    public readonly Option<string?> Model = new("--model", "-m") { Description = "ONNX model file (default: shared/models/mobilenetv2-fp32.onnx)" };
+    public readonly Option<string?> Model = new("--model", "-m") { Description = "ONNX model file (default: the built-in ImageNet MobileNetV2, mobilenetv2-w8)" };
     public readonly Option<string?> Labels = new("--labels") { Description = "class labels file, one per line (default: sidecar or a labels file next to the model)" };
     public readonly Option<string?> Preprocess = new("--preprocess") { Description = "imagenet | caffe | tf | raw (default: sidecar, else imagenet for RGB models)" };
     public readonly Option<string?> Mean = new("--mean") { Description = "custom per-channel mean, e.g. 0.5,0.5,0.5 (in units after --scale)" };
@@ -33,7 +33,11 @@ internal sealed class CommonOptions
 
     public bool UsesDefaultModel(ParseResult p) => p.GetValue(Model) is null;
 
-    public SalientModel LoadModel(ParseResult p)
+    /// <summary>
+    /// Loads --model (or the built-in MobileNetV2 when none is given). For a model with no labels or no
+    /// preprocessing information (no sidecar, no flags), <paramref name="notes"/> gets one line saying which defaults were assumed.
+    /// </summary>
+    public SalientModel LoadModel(ParseResult p, TextWriter? notes = null)
     {
         string? path = p.GetValue(Model);
         var pp = p.GetValue(Preprocess) is { } name ? Preprocessing.Parse(name) : null;
@@ -49,15 +53,31 @@ internal sealed class CommonOptions
             MaxPixels = p.GetValue(MaxPixels) ?? 100_000_000,
             Runtime = new RuntimeOptions { IntraOpThreads = p.GetValue(Threads) ?? 0, ExecutionProvider = p.GetValue(Provider) ?? "cpu" },
         };
-        if (path is null)
-        {
-            path = DefaultAssets.ModelPath;
-            options = DefaultAssets.Apply(options with { Preprocessing = pp });
-        }
-        if (mean is not null || std is not null || scale is not null || bgr is not null)
-            pp = (pp ?? options.Preprocessing ?? Preprocessing.Imagenet).WithOverrides(mean, std, scale, bgr);
+        bool custom = mean is not null || std is not null || scale is not null || bgr is not null;
+        if (custom) pp = (pp ?? Preprocessing.Imagenet).WithOverrides(mean, std, scale, bgr);
         if (pp is not null) options = options with { Preprocessing = pp };
-        return SalientModel.Load(path, options);
+        if (path is null) return SalientModel.LoadBuiltIn(options);
+        if (Directory.Exists(path))
+            throw new SalientException($"--model '{path}' is a folder; give the model file: --model {Path.Combine(path, "model.onnx")} (or leave --model out to use the built-in MobileNetV2)");
+        if (!File.Exists(path))
+            throw new SalientException($"model file '{path}' not found; give an ONNX model with --model PATH/TO/MODEL.onnx, or leave --model out to use the built-in ImageNet MobileNetV2");
+        var model = SalientModel.Load(path, options);
+        if (notes is not null) NoteAssumedDefaults(model, notes);
+        return model;
+    }
+
+    /// <summary>One line naming the defaults assumed for a model that says nothing about its labels or preprocessing.</summary>
+    private static void NoteAssumedDefaults(SalientModel model, TextWriter notes)
+    {
+        var assumed = new List<string>();
+        if (model.Options.Preprocessing is null && model.Sidecar?.Preprocess is null && model.Sidecar?.Mean is null)
+            assumed.Add($"{model.Preprocessing.Name} preprocessing (--preprocess to change)");
+        if (model.Options.Resize is null && model.Sidecar?.Resize is null)
+            assumed.Add($"{model.Resize.ToString().ToLowerInvariant()} resize");
+        if (model.Labels is null && model.Structure().ClassCount > 0)
+            assumed.Add("no labels, classes shown as numbers (--labels FILE)");
+        if (assumed.Count > 0)
+            notes.WriteLine($"note: {Path.GetFileName(model.Path)} has no sidecar ({Path.GetFileName(model.Path)}.json) — assumed {string.Join("; ", assumed)}");
     }
 
     public static (int Width, int Height) ParseSize(string s)
@@ -79,8 +99,8 @@ internal sealed class CommonOptions
         return r;
     }
 
-    /// <summary>Image arguments: files, or folders (their images, sorted); the sample image when none given.</summary>
-    public static List<string> ExpandImages(IEnumerable<string>? args, bool allowDefault = true)
+    /// <summary>Image arguments: files, or folders (their images, sorted; with <paramref name="recursive"/> also in subfolders).</summary>
+    public static List<string> ExpandImages(IEnumerable<string>? args, string command, bool recursive = false)
     {
         var list = new List<string>();
         foreach (var a in args ?? [])
@@ -88,11 +108,14 @@ internal sealed class CommonOptions
             if (a.StartsWith('-') && !File.Exists(a))
                 throw new SalientException($"unknown option '{a}' (see --help)");
             if (Directory.Exists(a))
-                list.AddRange(Directory.EnumerateFiles(a).Where(IsImageName).Order(StringComparer.Ordinal));
+                list.AddRange(Directory.EnumerateFiles(a, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+                    .Where(IsImageName).Order(StringComparer.Ordinal));
             else list.Add(a);
         }
-        if (list.Count == 0 && args?.Any() == true) throw new SalientException($"no images (.png, .jpg, .jpeg, .bmp, .webp, .gif) in {string.Join(", ", args)}");
-        if (list.Count == 0 && allowDefault) list.Add(DefaultAssets.ImagePath);
+        if (list.Count == 0 && args?.Any() == true)
+            throw new SalientException($"no images (.png, .jpg, .jpeg, .bmp, .webp, .gif) in {string.Join(", ", args)}{(recursive ? "" : " (--recursive to look in subfolders)")}");
+        if (list.Count == 0)
+            throw new SalientException($"no image given: salient {command} IMAGE|FOLDER… (e.g. salient {command} photo.jpg)");
         return list;
     }
 

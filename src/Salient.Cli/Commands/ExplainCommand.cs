@@ -20,25 +20,28 @@ internal static class ExplainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var images = new Argument<string[]>("images") { Description = "image files or folders (default: shared/images/both.png)", Arity = ArgumentArity.ZeroOrMore };
+        var images = new Argument<string[]>("images") { Description = "image files or folders", Arity = ArgumentArity.ZeroOrMore };
         var method = new Option<string>("--method") { Description = "comma-separated methods (see `salient methods`)", DefaultValueFactory = _ => "cam" };
         var layer = new Option<string>("--layer", "-l") { Description = "target layer: auto | NAME | NAME1,NAME2 (maps averaged)", DefaultValueFactory = _ => "auto" };
-        var cls = new Option<string>("--class", "-c") { Description = "class(es) to explain: auto (top-1) | topK | INDEX | LABEL, comma-separated", DefaultValueFactory = _ => "auto" };
+        var cls = new Option<string>("--class", "-c") { Description = "class(es) to explain, comma-separated: auto (top-1) | topK (the K best, one map each) | rankK (the K-th best) | INDEX | LABEL", DefaultValueFactory = _ => "auto" };
         var outDir = new Option<string>("--out", "-o") { Description = "output folder", DefaultValueFactory = _ => "salient-out" };
         var colormap = new Option<string>("--colormap") { Description = "jet | turbo | viridis | inferno | gray", DefaultValueFactory = _ => "jet" };
         var alpha = new Option<float>("--alpha") { Description = "heatmap opacity in the overlay (0–1)", DefaultValueFactory = _ => 0.5f };
         var raw = new Option<bool>("--raw") { Description = "also write the raw map (layer resolution) and the [0,1] map at the image's resolution as float32 .npy" };
-        var json = new Option<bool>("--json") { Description = "write summary.json (model, input, layer, class, score, map shape, files, timings)" };
+        var json = new Option<bool>("--json") { Description = "JSON Lines on stdout, one object per map or failed image (schema in docs/json.md); human text on stderr" };
+        var force = new Option<bool>("--force") { Description = "replace the results of an earlier run in --out (its files are deleted first)" };
+        var skipExisting = new Option<bool>("--skip-existing") { Description = "keep the results of an earlier run in --out and explain only the images it did not finish (resumes an interrupted run)" };
+        var recursive = new Option<bool>("--recursive", "-r") { Description = "also read images in subfolders of folder arguments" };
         var param = new Option<string[]>("--param") { Description = "method parameter NAME=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
 
         // One option per declared method parameter (generated from the declarations); each sets the
         // request parameter of the same name and wins over --param.
-        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param"]);
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, param }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param }) cmd.Options.Add(o);
         foreach (var (o, _) in methodOptions) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
@@ -59,30 +62,35 @@ internal static class ExplainCommand
             if (parameters.TryGetValue(CommonParameters.AugSmooth.Name, out var aug) && CommonParameters.AugSmooth.Parse(aug)
                 && methods.Where(m => !m.UsesLayer).Select(m => m.Name).ToList() is { Count: > 0 } pixel)
                 stderr.WriteLine($"note: --aug-smooth applies to CAM (layer) methods; {string.Join(", ", pixel)} run without it");
-            var files = CommonOptions.ExpandImages(p.GetValue(images));
+            if (p.GetValue(force) && p.GetValue(skipExisting)) throw new SalientException("--force and --skip-existing exclude each other");
+            var existing = p.GetValue(force) ? ExplainOutput.Existing.Force : p.GetValue(skipExisting) ? ExplainOutput.Existing.Skip : ExplainOutput.Existing.Refuse;
+            bool asJson = p.GetValue(json);
+            var human = asJson ? stderr : stdout;   // --json: stdout is only JSON
+            var files = CommonOptions.ExpandImages(p.GetValue(images), "explain", p.GetValue(recursive));
             var total = Stopwatch.StartNew();
-            using var model = common.LoadModel(p);
+            using var model = common.LoadModel(p, stderr);
             var loadTime = total.Elapsed;
             string dir = p.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             var failures = new List<ImageOutcome>();
             int done = 0;
             bool interrupted;
             using var ctrlC = new CtrlC();
-            using (var output = new ExplainOutput(model, dir, cm, a, p.GetValue(raw)))
+            using (var output = new ExplainOutput(model, dir, cm, a, p.GetValue(raw), files, existing, asJson ? stdout : null))
             {
+                var todo = files.Where(f => !output.Finished.Contains(Path.GetFullPath(f))).ToList();
+                if (todo.Count < files.Count) human.WriteLine($"skipping {files.Count - todo.Count} image{(files.Count - todo.Count == 1 ? "" : "s")} finished by an earlier run (--skip-existing)");
                 // Progress bar on a terminal, plain lines otherwise; none for a single image.
-                interrupted = ProgressDisplay.Run(stdout, "explain", files.Count, "images", display =>
+                interrupted = ProgressDisplay.Run(human, "explain", todo.Count, "images", display =>
                 {
                     var progress = new Reporter<FolderProgress>(pr => display.Advance(pr.Done, pr.Last.Succeeded
                         ? $"{pr.Last.Path}: {pr.Last.Explanations.Count} map{(pr.Last.Explanations.Count == 1 ? "" : "s")} in {pr.Last.ExplainTime.TotalSeconds:0.00} s"
                         : null));
                     try
                     {
-                        foreach (var o in FolderRun.Explain(model, files, request, progress: progress, cancellationToken: ctrlC.Token))
+                        foreach (var o in FolderRun.Explain(model, todo, request, progress: progress, cancellationToken: ctrlC.Token))
                         {
                             done++;
-                            if (o.Succeeded) { output.Write(o, display.Interactive ? null : stdout); continue; }
+                            if (o.Succeeded) { output.Write(o, display.Interactive ? null : human); continue; }
                             // A single image: its error is the command's error (one line, exit code 1).
                             if (files.Count == 1) ExceptionDispatchInfo.Capture(o.Error!).Throw();
                             failures.Add(o);
@@ -92,9 +100,9 @@ internal static class ExplainCommand
                         return false;
                     }
                     catch (OperationCanceledException) when (ctrlC.Token.IsCancellationRequested) { return true; }
-                }, enabled: files.Count > 1);
-                stdout.WriteLine($"wrote {output.ResultsPath}");
-                if (p.GetValue(json)) stdout.WriteLine($"wrote {output.WriteSummary(loadTime, total.Elapsed)}");
+                }, enabled: todo.Count > 1);
+                human.WriteLine($"wrote {output.ResultsPath}");
+                human.WriteLine($"wrote {output.WriteSummary(loadTime, total.Elapsed)}");
             }
             if (failures.Count > 0)
             {

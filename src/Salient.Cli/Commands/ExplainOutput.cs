@@ -10,20 +10,111 @@ namespace Salient.Cli.Commands;
 
 /// <summary>
 /// The files of <c>salient explain</c> in the output folder: per image × method × class a panel
-/// (<c>STEM_METHOD_CLASS-LABEL.png</c>), the gradient image of image-valued methods, with <c>--raw</c>
-/// the maps as .npy; and <c>results.jsonl</c>, one line per map and one per failed image, flushed as
-/// each image finishes so it stays valid when a run is interrupted.
+/// (<c>STEM_METHOD_CLASS-LABEL.png</c>, STEM the input's file name, made unique when two inputs share
+/// it), the gradient image of image-valued methods, with <c>--raw</c> the maps as .npy; and
+/// <c>results.jsonl</c>, the run's manifest: one line per map and one per failed image, flushed as each
+/// image finishes so it stays valid when a run is interrupted. A folder that already has files is
+/// refused unless <see cref="Existing.Force"/> (the earlier run's files are deleted first) or
+/// <see cref="Existing.Skip"/> (its finished images are kept and not redone), so the manifest always
+/// matches the folder. Records also go to <paramref name="json"/> (stdout with --json).
 /// </summary>
-internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm, float alpha, bool raw) : IDisposable
+internal sealed class ExplainOutput : IDisposable
 {
     public const string ResultsFile = "results.jsonl";
+    public const string SummaryFile = "summary.json";
 
-    private readonly StreamWriter _jsonl = new(Path.Combine(dir, ResultsFile), append: false, new UTF8Encoding(false));
+    /// <summary>What to do with an output folder that is not empty.</summary>
+    public enum Existing { Refuse, Force, Skip }
+
+    private readonly SalientModel model;
+    private readonly string dir;
+    private readonly Colormap cm;
+    private readonly float alpha;
+    private readonly bool raw;
+    private readonly IReadOnlyDictionary<string, string> _stems;
+    private readonly TextWriter? _json;
+    private readonly StreamWriter _jsonl;
+
+    /// <summary>Full paths of the images an earlier run finished (with --skip-existing).</summary>
+    public HashSet<string> Finished { get; } = new(StringComparer.Ordinal);
+
+    public ExplainOutput(SalientModel model, string dir, Colormap cm, float alpha, bool raw, IReadOnlyList<string> inputs, Existing existing, TextWriter? json)
+    {
+        (this.model, this.dir, this.cm, this.alpha, this.raw, _json) = (model, dir, cm, alpha, raw, json);
+        _stems = OutputNames.Stems(inputs);
+        OutputFolder.Create(dir);
+        var kept = new List<string>();
+        // A folder holding only an empty manifest (a run that failed before its first image) counts as empty.
+        bool onlyEmptyManifest = Directory.EnumerateFileSystemEntries(dir).All(e => e == ResultsPath) && File.Exists(ResultsPath) && new FileInfo(ResultsPath).Length == 0;
+        if (OutputFolder.IsNonEmpty(dir) && !onlyEmptyManifest)
+        {
+            var earlier = ReadManifest();
+            switch (existing)
+            {
+                case Existing.Refuse:
+                    throw new SalientException($"the output folder '{dir}' is not empty{(earlier.Count > 0 ? $" ({ResultsFile} of an earlier run, {earlier.Count} records)" : "")}; " +
+                        "add --skip-existing to keep its results and do only the missing images, --force to replace them, or choose another --out");
+                case Existing.Force:
+                    foreach (var r in earlier)
+                        foreach (var f in FilesOf(r)) OutputFolder.Guard(f, () => File.Delete(f), "delete");
+                    foreach (var f in new[] { ResultsPath, Path.Combine(dir, SummaryFile) })
+                        OutputFolder.Guard(f, () => File.Delete(f), "delete");
+                    break;
+                case Existing.Skip:
+                    // Keep the images whose every recorded file is still there; failed images are retried.
+                    var byImage = earlier.GroupBy(r => ImageOf(r)).ToList();
+                    foreach (var g in byImage)
+                    {
+                        bool ok = g.All(r => StatusOf(r) == "ok" && FilesOf(r).All(File.Exists));
+                        if (!ok) continue;
+                        Finished.Add(g.Key);
+                        foreach (var r in g) { kept.Add(r.GetRawText()); Records.Add(JsonSerializer.Deserialize<Dictionary<string, object?>>(r.GetRawText())!); }
+                    }
+                    break;
+            }
+        }
+        OutputFolder.Guard(ResultsPath, () => _jsonlInit = new StreamWriter(ResultsPath, append: false, new UTF8Encoding(false)));
+        _jsonl = _jsonlInit!;
+        foreach (var line in kept) _jsonl.WriteLine(line);
+        _jsonl.Flush();
+    }
+
+    private StreamWriter? _jsonlInit;
+
+    private List<JsonElement> ReadManifest()
+    {
+        var list = new List<JsonElement>();
+        if (!File.Exists(ResultsPath)) return list;
+        foreach (var line in File.ReadAllLines(ResultsPath))
+        {
+            if (line.Trim().Length == 0) continue;
+            try { list.Add(JsonDocument.Parse(line).RootElement.Clone()); }
+            catch (JsonException) { } // a line cut by a crash: that image is redone
+        }
+        return list;
+    }
+
+    private static string ImageOf(JsonElement r) => r.TryGetProperty("image", out var i) && i.GetString() is { } s ? Path.GetFullPath(s) : "";
+    private static string? StatusOf(JsonElement r) => r.TryGetProperty("status", out var s) ? s.GetString() : null;
+
+    private static IEnumerable<string> FilesOf(JsonElement r)
+    {
+        if (!r.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Object) yield break;
+        foreach (var f in files.EnumerateObject())
+            if (f.Value.ValueKind == JsonValueKind.String && f.Value.GetString() is { Length: > 0 } path) yield return path;
+    }
 
     public string ResultsPath => Path.Combine(dir, ResultsFile);
 
     /// <summary>Every map's record so far (summary.json's "explanations").</summary>
     public List<object> Records { get; } = new();
+
+    private void Record(Dictionary<string, object?> entry)
+    {
+        string line = JsonSerializer.Serialize(entry);
+        OutputFolder.Guard(ResultsPath, () => _jsonl.WriteLine(line));
+        _json?.WriteLine(line);
+    }
 
     /// <summary>Writes an explained image's files and records; <paramref name="log"/> (null: quiet) gets a line per panel. Returns the number of maps.</summary>
     public int Write(ImageOutcome o, TextWriter? log)
@@ -31,50 +122,53 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
         foreach (var e in o.Explanations)
         {
             var entry = Write(o, e, log);
-            _jsonl.WriteLine(JsonSerializer.Serialize(entry));
+            Record(entry);
             Records.Add(entry);
         }
-        _jsonl.Flush();
+        OutputFolder.Guard(ResultsPath, _jsonl.Flush);
         return o.Explanations.Count;
     }
 
     /// <summary>Records a failed image.</summary>
     public void WriteFailure(ImageOutcome o)
     {
-        _jsonl.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = o.Path, ["status"] = "error", ["error"] = o.ErrorMessage }));
-        _jsonl.Flush();
+        Record(new Dictionary<string, object?> { ["schema"] = JsonSchema.Version, ["image"] = o.Path, ["status"] = "error", ["error"] = o.ErrorMessage });
+        OutputFolder.Guard(ResultsPath, _jsonl.Flush);
     }
 
     private Dictionary<string, object?> Write(ImageOutcome o, Explanation e, TextWriter? log)
     {
         var render = Stopwatch.StartNew();
         var image = o.Image!;
-        string baseName = $"{Slug(Path.GetFileNameWithoutExtension(o.Path))}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
+        string baseName = $"{_stems[o.Path]}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
         var atOriginal = e.NormalizedAtOriginal();
         string panelPath = Path.Combine(dir, baseName + ".png");
-        ImageWriter.SavePng(ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal), panelPath);
+        var panel = ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal);
+        OutputFolder.Guard(panelPath, () => ImageWriter.SavePng(panel, panelPath));
         string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
         // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
         if (ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
         {
             gradientPath = Path.Combine(dir, baseName + "_gradient.png");
-            ImageWriter.SavePng(gradientImage, gradientPath);
+            OutputFolder.Guard(gradientPath, () => ImageWriter.SavePng(gradientImage, gradientPath));
         }
         if (raw)
         {
             rawPath = Path.Combine(dir, baseName + "_raw.npy");
-            Npy.Write(rawPath, e.RawMap, e.Height, e.Width);
+            OutputFolder.Guard(rawPath, () => Npy.Write(rawPath, e.RawMap, e.Height, e.Width));
             normPath = Path.Combine(dir, baseName + "_map.npy");
-            Npy.Write(normPath, atOriginal, image.Height, image.Width);
+            OutputFolder.Guard(normPath, () => Npy.Write(normPath, atOriginal, image.Height, image.Width));
             if (e.RawChannels is { } ch)
             {
                 channelsPath = Path.Combine(dir, baseName + "_channels.npy");
-                Npy.Write(channelsPath, ch, e.ChannelCount, e.Height, e.Width);
+                string cp = channelsPath;
+                OutputFolder.Guard(cp, () => Npy.Write(cp, ch, e.ChannelCount, e.Height, e.Width));
             }
         }
         log?.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
         return new Dictionary<string, object?>
         {
+            ["schema"] = JsonSchema.Version,
             ["image"] = o.Path,
             ["status"] = "ok",
             ["image_size"] = new[] { image.Width, image.Height },
@@ -96,6 +190,7 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
     {
         var doc = new
         {
+            schema = JsonSchema.Version,
             model = model.Path,
             input = new { name = model.Input.Name, layout = model.Input.Layout.ToString().ToUpperInvariant(), width = model.InputSize.Width, height = model.InputSize.Height, channels = model.Input.Channels },
             preprocessing = model.Preprocessing.Name,
@@ -104,8 +199,8 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
             total_ms = total.TotalMilliseconds,
             explanations = Records,
         };
-        var path = Path.Combine(dir, "summary.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        var path = Path.Combine(dir, SummaryFile);
+        OutputFolder.Guard(path, () => File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true })));
         return path;
     }
 

@@ -235,7 +235,8 @@ internal static class VisualizeCommand
         var list = new List<int>();
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (part.Equals("auto", StringComparison.OrdinalIgnoreCase) || part.StartsWith("top", StringComparison.OrdinalIgnoreCase) && part.Length > 3 && char.IsDigit(part[3]))
+            if (part.Equals("auto", StringComparison.OrdinalIgnoreCase) || (part.StartsWith("top", StringComparison.OrdinalIgnoreCase) && part.Length > 3 && char.IsDigit(part[3]))
+                || (part.StartsWith("rank", StringComparison.OrdinalIgnoreCase) && part.Length > 4 && char.IsDigit(part[4])))
                 throw new SalientException($"--class '{part}' needs an image; give a class index or label to visualize");
             int dash = part.IndexOf('-', 1);
             if (dash > 0 && int.TryParse(part[..dash], out _) && int.TryParse(part[(dash + 1)..], out _))

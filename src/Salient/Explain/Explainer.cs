@@ -59,7 +59,7 @@ public static class Explainer
         if (classSpecs.Count != items.Count) throw new SalientException($"{classSpecs.Count} class lists given for {items.Count} images");
         var itemClasses = new int[items.Count][];
         for (int i = 0; i < items.Count; i++)
-            itemClasses[i] = (classSpecs[i].Count == 0 ? ["auto"] : classSpecs[i]).Select(c => model.ResolveClass(c, logits[i])).Distinct().ToArray();
+            itemClasses[i] = (classSpecs[i].Count == 0 ? ["auto"] : classSpecs[i]).SelectMany(c => model.ResolveClasses(c, logits[i])).Distinct().ToArray();
 
         // aug-smooth (CAM family): the methods also see flipped/zoomed copies of the inputs, whose
         // forward pass is run once (lazily) for all methods and layers; maps are de-augmented and averaged.

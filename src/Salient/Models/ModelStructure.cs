@@ -92,7 +92,8 @@ public sealed class ModelStructure
         int index = 0;
         foreach (var n in _graph.Nodes)
         {
-            long parameters = n.Inputs.Where(i => i != "" && _graph.Initializers.TryGetValue(i, out var t) && IsParameter(t))
+            var quantization = _quantization ??= QuantizationConstants(_graph);
+            long parameters = n.Inputs.Where(i => i != "" && !quantization.Contains(i) && _graph.Initializers.TryGetValue(i, out var t) && IsParameter(t))
                 .Distinct().Sum(i => _graph.Initializers[i].Length);
             bool first = true;
             foreach (var o in n.Outputs)
@@ -115,10 +116,42 @@ public sealed class ModelStructure
     }
 
     /// <summary>A learned parameter: a floating-point constant that is not a scalar (Clip bounds, epsilons… are not counted).</summary>
-    internal static bool IsParameter(Tensor t) => DataTypes.IsFloating(t.Type) && t.Rank > 0 && t.Length > 1;
+    /// <summary>
+    /// A learned weight: a float tensor, or an integer one as quantized models store their weights
+    /// (int8/uint8) and biases (int32), with more than one element. Scales and zero points of
+    /// quantization are not counted (<see cref="QuantizationConstants"/>), nor int64 shape constants.
+    /// </summary>
+    internal static bool IsParameter(Tensor t) =>
+        (DataTypes.IsFloating(t.Type) || t.Type is DataType.Int8 or DataType.UInt8 or DataType.Int32) && t.Rank > 0 && t.Length > 1;
+
+    private HashSet<string>? _quantization;
+
+    /// <summary>The scale and zero-point inputs of the quantization ops (QuantizeLinear, DequantizeLinear, QLinear*, *Integer).</summary>
+    internal static HashSet<string> QuantizationConstants(Graph g)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in g.Nodes)
+        {
+            int[] positions = n.OpType switch
+            {
+                "QuantizeLinear" or "DequantizeLinear" => [1, 2],
+                "QLinearConv" or "QLinearMatMul" or "QLinearAdd" or "QLinearMul" => [1, 2, 4, 5, 6, 7],
+                "QLinearGlobalAveragePool" or "QLinearAveragePool" or "QLinearSigmoid" or "QLinearLeakyRelu" => [1, 2, 3, 4],
+                "ConvInteger" or "MatMulInteger" => [2, 3],
+                _ => [],
+            };
+            foreach (int k in positions)
+                if (k < n.Inputs.Count && n.Inputs[k] != "") set.Add(n.Inputs[k]);
+        }
+        return set;
+    }
 
     /// <summary>Total learned parameters (each constant counted once, even if shared).</summary>
-    internal static long TotalParameters(Graph g) => g.Initializers.Values.Where(IsParameter).Sum(t => t.Length);
+    internal static long TotalParameters(Graph g)
+    {
+        var quantization = QuantizationConstants(g);
+        return g.Initializers.Where(kv => !quantization.Contains(kv.Key) && IsParameter(kv.Value)).Sum(kv => kv.Value.Length);
+    }
 
     private HashSet<string> Ancestors(string tensor)
     {

@@ -1,3 +1,4 @@
+using Salient.Core;
 using System.Collections.Concurrent;
 using Salient.Imaging;
 using Salient.Onnx;
@@ -16,7 +17,7 @@ public sealed class SalientModel : IDisposable
     private readonly ConcurrentDictionary<Type, Lazy<object>> _parts = new();
     private volatile bool _disposed;
 
-    private SalientModel(string path, Graph graph, InputSpec input, ModelOptions options, Sidecar? sidecar)
+    private SalientModel(string path, Graph graph, InputSpec input, ModelOptions options, Sidecar? sidecar, Labels? builtInLabels = null)
     {
         Path = path;
         Graph = graph;
@@ -36,7 +37,7 @@ public sealed class SalientModel : IDisposable
         else if (sidecar?.Size is { Length: 2 } s) InputSize = (s[0], s[1]);
         else InputSize = (224, 224);
         DefaultLayerName = options.DefaultLayer ?? sidecar?.Layer ?? "auto";
-        _givenLabels = LoadLabels(path, options, sidecar);
+        _givenLabels = LoadLabels(path, options, sidecar) ?? builtInLabels;
     }
 
     /// <summary>
@@ -80,6 +81,47 @@ public sealed class SalientModel : IDisposable
         var model = new SalientModel(path, graph, input, options, Sidecar.TryLoad(path));
         model.Structure(); // probe once: fails now, clearly, if ORT cannot run the model
         return model;
+    }
+
+    /// <summary>The <see cref="Path"/> of the built-in model (it is an embedded resource, not a file).</summary>
+    public const string BuiltInModelPath = "builtin:mobilenetv2-w8.onnx";
+
+    /// <summary>The built-in model's target layer.</summary>
+    public const string BuiltInModelLayer = "features.18";
+
+    /// <summary>
+    /// Loads the built-in default model, embedded in this assembly: ImageNet-1k MobileNetV2 (torchvision
+    /// weights from the ONNX Model Zoo, int8 weights behind DequantizeLinear, 3.7 MB), with its 1000
+    /// ImageNet labels, imagenet preprocessing and target layer <c>features.18</c> unless
+    /// <paramref name="options"/> says otherwise. Origin and licence: THIRD-PARTY-NOTICES.md in the package.
+    /// </summary>
+    public static SalientModel LoadBuiltIn(ModelOptions? options = null)
+    {
+        options ??= new ModelOptions();
+        var graph = OnnxReader.Read(BuiltInResource("mobilenetv2-w8.onnx"), BuiltInModelPath);
+        ConstantFolder.Fold(graph);
+        var input = InputSpec.Detect(graph);
+        if (options.Size is { } size && (size.Width != 224 || size.Height != 224))
+            throw new SalientException($"the model's input is fixed at 224×224; the `size` option {size.Width}x{size.Height} cannot be used");
+        var labels = new Labels(System.Text.Encoding.UTF8.GetString(BuiltInResource("imagenet_classes.txt"))
+            .Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+        options = options with
+        {
+            Preprocessing = options.Preprocessing ?? Preprocessing.Imagenet,
+            DefaultLayer = options.DefaultLayer ?? BuiltInModelLayer,
+        };
+        var model = new SalientModel(BuiltInModelPath, graph, input, options, sidecar: null, builtInLabels: labels);
+        model.Structure();
+        return model;
+    }
+
+    private static byte[] BuiltInResource(string name)
+    {
+        using var s = typeof(SalientModel).Assembly.GetManifestResourceStream("Salient.DefaultModel." + name)
+            ?? throw new InvalidOperationException($"embedded resource {name} is missing from Salient.dll");
+        var bytes = new byte[s.Length];
+        s.ReadExactly(bytes);
+        return bytes;
     }
 
     public static Preprocessing DefaultPreprocessing(InputSpec input) =>
@@ -228,17 +270,37 @@ public sealed class SalientModel : IDisposable
 
     public IReadOnlyList<Prediction> Predict(RgbImage image, int top = 5) => Predict([Prepare(image)], top)[0];
 
-    /// <summary>Resolves a class given as "auto"/"top1", an index, or a label (exact or unique substring).</summary>
+    /// <summary>
+    /// Resolves a class list item: "auto"/"top1" the top class, "topK" the K highest classes (best
+    /// first), "rankK" the class ranked K-th, an index, or a label (exact or unique substring; a typo
+    /// gets the closest label suggested).
+    /// </summary>
+    public IReadOnlyList<int> ResolveClasses(string spec, ReadOnlySpan<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec = spec.Trim();
+        if (RankForm(spec, "top", logits.Length) is { } k)
+        {
+            var copy = logits.ToArray();
+            return Enumerable.Range(0, copy.Length).OrderByDescending(i => copy[i]).Take(k).ToList();
+        }
+        return [ResolveClass(spec, logits)];
+    }
+
+    /// <summary>Resolves one class: "auto"/"top1", "rankK" (the K-th highest), an index or a label (see <see cref="ResolveClasses"/>).</summary>
     public int ResolveClass(string spec, ReadOnlySpan<float> logits)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         spec = spec.Trim();
         if (spec.Length == 0 || spec.Equals("auto", StringComparison.OrdinalIgnoreCase) || spec.Equals("top1", StringComparison.OrdinalIgnoreCase))
             return Statistics.ArgMax(logits);
-        if (spec.StartsWith("top", StringComparison.OrdinalIgnoreCase) && int.TryParse(spec[3..], out int k) && k >= 1 && k <= logits.Length)
+        if (RankForm(spec, "rank", logits.Length) is { } rank)
         {
             var copy = logits.ToArray();
-            return Enumerable.Range(0, copy.Length).OrderByDescending(i => copy[i]).ElementAt(k - 1);
+            return Enumerable.Range(0, copy.Length).OrderByDescending(i => copy[i]).ElementAt(rank - 1);
         }
+        if (RankForm(spec, "top", logits.Length) is not null)
+            throw new SalientException($"class '{spec}' names several classes; it is valid in a class list (explain), not where one class is needed");
         int classes = logits.Length;
         if (int.TryParse(spec, out int idx))
         {
@@ -247,9 +309,19 @@ public sealed class SalientModel : IDisposable
             return idx;
         }
         if (Labels?.Find(spec) is { } found) return found;
-        throw new SalientException(Labels is null
-            ? $"class '{spec}' is not a number and the model has no labels file (give a labels file with the `labels` option, or an index 0–{classes - 1})"
-            : $"unknown class '{spec}'; give an index 0–{classes - 1} or a label from the labels file");
+        if (Labels is null)
+            throw new SalientException($"class '{spec}' is not a number and the model has no labels file (give a labels file with the `labels` option, or an index 0–{classes - 1})");
+        throw new SalientException(Names.Suggest(spec, Labels.Names) is { } near
+            ? $"unknown class '{spec}'; did you mean '{near}' ({Labels.Find(near)})?"
+            : $"unknown class '{spec}'; give an index 0–{classes - 1}, a label from the labels file, topK or rankK");
+    }
+
+    /// <summary>K of "topK"/"rankK" (1 ≤ K ≤ classes; out of range is an error), else null.</summary>
+    private static int? RankForm(string spec, string prefix, int classes)
+    {
+        if (!spec.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || !int.TryParse(spec[prefix.Length..], out int k)) return null;
+        if (k < 1 || k > classes) throw new SalientException($"class '{spec}': {prefix}K needs 1 ≤ K ≤ {classes} (the model's classes)");
+        return k;
     }
 
     public void Dispose()

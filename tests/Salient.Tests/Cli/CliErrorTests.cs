@@ -63,34 +63,34 @@ public class CliErrorTests
         var b = new byte[4096];
         new Random(7).NextBytes(b);
         File.WriteAllBytes(p, b);
-        AssertOneLineError(CliRunner.Run("predict", "--model", p), "not a valid ONNX model");
+        AssertOneLineError(CliRunner.Run("predict", TestPaths.SharedImage("both.png"), "--model", p), "not a valid ONNX model");
     }
 
     [Fact]
     public void Unknown_layer_suggests_close_names() =>
-        AssertOneLineError(CliRunner.Run("explain", "--layer", "featres.18", "--out", CliRunner.TempDir()), "features.18");
+        AssertOneLineError(CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--layer", "featres.18", "--out", CliRunner.TempDir()), "features.18");
 
     [Fact]
     public void Class_index_out_of_range() =>
-        AssertOneLineError(CliRunner.Run("explain", "--class", "1000", "--out", CliRunner.TempDir()), "out of range");
+        AssertOneLineError(CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--class", "1000", "--out", CliRunner.TempDir()), "out of range");
 
     [Fact]
     public void Unknown_method() =>
-        AssertOneLineError(CliRunner.Run("explain", "--method", "gradcma", "--out", CliRunner.TempDir()), "unknown method");
+        AssertOneLineError(CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--method", "gradcma", "--out", CliRunner.TempDir()), "unknown method");
 
     [Fact]
     public void Bad_option_values()
     {
-        AssertOneLineError(CliRunner.Run("explain", "--colormap", "rainbowz", "--out", CliRunner.TempDir()), "colormap");
-        AssertOneLineError(CliRunner.Run("predict", "--preprocess", "imagenett"), "imagenet");
-        AssertOneLineError(CliRunner.Run("predict", "--size", "12by4"), "--size");
+        AssertOneLineError(CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--colormap", "rainbowz", "--out", CliRunner.TempDir()), "colormap");
+        AssertOneLineError(CliRunner.Run("predict", TestPaths.SharedImage("both.png"), "--preprocess", "imagenett"), "imagenet");
+        AssertOneLineError(CliRunner.Run("predict", TestPaths.SharedImage("both.png"), "--size", "12by4"), "--size");
     }
 
     [Fact]
     public void Unknown_option_is_a_usage_error()
     {
-        AssertOneLineError(CliRunner.Run("predict", "--frobnicate"), "unknown option");
-        var r = CliRunner.Run("predict", "--top", "abc");
+        AssertOneLineError(CliRunner.Run("predict", TestPaths.SharedImage("both.png"), "--frobnicate"), "unknown option");
+        var r = CliRunner.Run("predict", TestPaths.SharedImage("both.png"), "--top", "abc");
         Assert.Equal(2, r.ExitCode);
         Assert.DoesNotContain("   at ", r.Err);
     }

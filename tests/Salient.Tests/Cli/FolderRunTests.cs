@@ -53,8 +53,8 @@ public class FolderRunTests
     {
         var a = CliRunner.TempDir();
         var b = CliRunner.TempDir();
-        var ra = CliRunner.Run("explain", "--method", "ablationcam", "--eigen-smooth", "--batch-size", "100", "--threads", "1", "--raw", "--out", a);
-        var rb = CliRunner.Run("explain", "--method", "ablationcam", "--param", "eigen-smooth=true", "--param", "batch-size=100", "--threads", "1", "--raw", "--out", b);
+        var ra = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--method", "ablationcam", "--eigen-smooth", "--batch-size", "100", "--threads", "1", "--raw", "--out", a);
+        var rb = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--method", "ablationcam", "--param", "eigen-smooth=true", "--param", "batch-size=100", "--threads", "1", "--raw", "--out", b);
         Assert.True(ra.ExitCode == 0, ra.Err);
         Assert.True(rb.ExitCode == 0, rb.Err);
         var (ma, _) = Npy.Read(Path.Combine(a, "both_ablationcam_243-bull-mastiff_raw.npy"));
@@ -70,7 +70,7 @@ public class FolderRunTests
     [InlineData("occlusion", "--p", "0.5", "unknown parameter 'p' for occlusion")]
     public void Bad_method_options_fail_before_any_work(string method, string option, string value, string message)
     {
-        var r = CliRunner.Run("explain", "--method", method, option, value, "--out", CliRunner.TempDir());
+        var r = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--method", method, option, value, "--out", CliRunner.TempDir());
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("error: ", r.Err);
         Assert.Contains(message, r.Err);

@@ -11,9 +11,9 @@ public class ReadmeCommandTests
     [Fact]
     public void Readme_main_command_writes_panels_with_dog_on_top_and_cat_below()
     {
-        // README: dotnet run --project src/Salient.Cli -c Release -- explain --class auto,282
+        // README: salient explain ../shared/images/both.png --class auto,282
         var dir = CliRunner.TempDir();
-        var r = CliRunner.Run("explain", "--class", "auto,282", "--out", dir, "--raw", "--json");
+        var r = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--class", "auto,282", "--out", dir, "--raw", "--json");
         Assert.True(r.ExitCode == 0, r.Err);
         var dog = Path.Combine(dir, "both_cam_243-bull-mastiff.png");
         var cat = Path.Combine(dir, "both_cam_282-tiger-cat.png");
@@ -40,7 +40,7 @@ public class ReadmeCommandTests
     public void Gradcam_on_an_inner_layer_and_guided_backprop_from_the_cli()
     {
         var dir = CliRunner.TempDir();
-        var r = CliRunner.Run("explain", "--method", "gradcam,guidedbackprop", "--layer", "features.13", "--class", "243", "--out", dir, "--raw");
+        var r = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--method", "gradcam,guidedbackprop", "--layer", "features.13", "--class", "243", "--out", dir, "--raw");
         Assert.True(r.ExitCode == 0, r.Err);
         var (raw, shape) = Npy.Read(Path.Combine(dir, "both_gradcam_243-bull-mastiff_raw.npy"));
         Assert.Equal(new[] { 14, 14 }, shape);                         // features.13 is [N,96,14,14]

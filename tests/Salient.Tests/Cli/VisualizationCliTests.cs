@@ -91,10 +91,11 @@ public class VisualizationCliTests
     public void Activations_Grid_Json_ListsTheTopChannels()
     {
         var dir = CliRunner.TempDir();
-        var file = Path.Combine(dir, "grid.png");
-        var r = CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "3", "--out", file, "--json", "--normalize", "shared");
+        var r = CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "3", "--out", dir, "--json", "--normalize", "shared");
         Assert.True(r.ExitCode == 0, r.Err);
         var doc = JsonDocument.Parse(r.Out).RootElement;
+        var file = doc.GetProperty("output").GetString()!;
+        Assert.Equal(dir, Path.GetDirectoryName(file));
         Assert.Equal(8, doc.GetProperty("channels").GetInt32());
         var top = doc.GetProperty("top").EnumerateArray().ToList();
         Assert.Equal(3, top.Count);
@@ -103,18 +104,18 @@ public class VisualizationCliTests
         Assert.True(top[0].GetProperty("mean").GetSingle() >= top[1].GetProperty("mean").GetSingle());
         Assert.True(File.Exists(file));
 
-        var table = CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "2", "--out", Path.Combine(dir, "t.png"));
+        var table = CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "2", "--out", dir);
         Assert.True(table.ExitCode == 0, table.Err);
         Assert.Contains("rank", table.Out);
-        Assert.Contains($"wrote {Path.Combine(dir, "t.png")}", table.Out);
+        Assert.Contains($"wrote {Path.Combine(dir, "activations-_features_features.3_Add_output_0.png")}", table.Out);
     }
 
     [Fact]
     public void Activations_Channel_RanksTheImagesOfAFolder()
     {
         var dir = CliRunner.TempDir();
-        var file = Path.Combine(dir, "top.png");
-        var r = CliRunner.Run("activations", "--channel", "4", Path.Combine(TestPaths.Shared, "images"), "--model", Model, "--layer", Layer, "--top", "2", "--out", file, "--json");
+        var r = CliRunner.Run("activations", "--channel", "4", Path.Combine(TestPaths.Shared, "images"), "--model", Model, "--layer", Layer, "--top", "2", "--out", dir, "--json");
+        var file = Path.Combine(dir, "channel-_features_features.3_Add_output_0-4.png");
         Assert.True(r.ExitCode == 0, r.Err);
         var images = JsonDocument.Parse(r.Out).RootElement.GetProperty("images").EnumerateArray().ToList();
         Assert.Equal(4, images.Count);
@@ -127,9 +128,9 @@ public class VisualizationCliTests
     public void Activations_BadArguments_AreOneLineErrors()
     {
         var dir = CliRunner.TempDir();
-        AssertError(CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--normalize", "global", "--out", Path.Combine(dir, "a.png")), "channel or shared");
-        AssertError(CliRunner.Run("activations", Path.Combine(TestPaths.Shared, "images"), "--model", Model, "--layer", Layer, "--out", Path.Combine(dir, "a.png")), "--channel");
-        AssertError(CliRunner.Run("activations", "--channel", "99", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--out", Path.Combine(dir, "a.png")), "out of range");
-        AssertError(CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", "nolayer", "--out", Path.Combine(dir, "a.png")), "unknown layer");
+        AssertError(CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--normalize", "global", "--out", dir), "channel or shared");
+        AssertError(CliRunner.Run("activations", Path.Combine(TestPaths.Shared, "images"), "--model", Model, "--layer", Layer, "--out", dir), "--channel");
+        AssertError(CliRunner.Run("activations", "--channel", "99", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--out", dir), "out of range");
+        AssertError(CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", "nolayer", "--out", dir), "unknown layer");
     }
 }
