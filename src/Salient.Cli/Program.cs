@@ -46,22 +46,31 @@ public static class Program
     public const string CommandName = "salient";
 
     /// <summary>The product version (one for the tool and the library), without the commit suffix.</summary>
-    public static string Version => (typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-        .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+    public static string Version => InformationalVersion.Split('+')[0];
+
+    /// <summary>The version with its commit (e.g. 0.2.0+457bdba…).</summary>
+    public static string InformationalVersion => typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0";
 
     internal static Command BuildRoot(TextWriter stdout, TextWriter stderr)
     {
         // A plain command named "salient" (a RootCommand would take the executable's name, Salient.Cli).
         var root = new Command(CommandName, "see where a vision model looks when it decides (CAM, Eigen-CAM, Grad-CAM and more for any ONNX image model; a built-in ImageNet MobileNetV2 when no --model is given)");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
-        root.Options.Add(new VersionOption());
+        // Our own --version: System.CommandLine's reads the entry assembly, which is not this one when the CLI is hosted (tests).
+        var version = new Option<bool>("--version") { Description = "show the version of salient (and of the Salient library: they share one)" };
+        root.Options.Add(version);
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Create(stdout));
         root.Subcommands.Add(MethodsCommand.Create(stdout));
         root.Subcommands.Add(VisualizeCommand.Create(stdout, stderr));
         root.Subcommands.Add(ActivationsCommand.Create(stdout));
-        root.SetAction(_ => 0);
+        root.SetAction(p =>
+        {
+            if (p.GetValue(version)) stdout.WriteLine(InformationalVersion);
+            return 0;
+        });
         return root;
     }
 

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Salient.Imaging;
 using Salient.Models;
 using Salient.Rendering;
 using Salient.Visualization;
@@ -34,12 +35,14 @@ internal static class VisualizeCommand
         var tile = new Option<int?>("--tile") { Description = "side of a tile in the grid PNG, px (default: the image size; half of it beyond 16 units)" };
         var batch = new Option<int>("--batch") { Description = "images optimized together (one engine call per step)", DefaultValueFactory = _ => 16 };
         var outDir = new Option<string>("--out", "-o") { Description = "output folder", DefaultValueFactory = _ => "salient-out" };
-        var json = new Option<bool>("--json") { Description = "print the results as JSON" };
+        var json = new Option<bool>("--json") { Description = "one JSON document on stdout (schema in docs/json.md); human text on stderr" };
+        var force = new Option<bool>("--force") { Description = "redo units whose image is already in --out" };
+        var skipExisting = new Option<bool>("--skip-existing") { Description = "keep units whose image is already in --out (resumes an interrupted run)" };
         var cmd = new Command("visualize", "synthesize images that maximize a class logit, a channel or a neuron (activation maximization, Yosinski et al. 2015 / Olah et al. 2017)");
         // Every common option except its --size (the model input size): here --size is the image size.
         foreach (var o in new Option[] { common.Model, common.Labels, common.Preprocess, common.Mean, common.Std, common.Scale, common.Bgr, common.Resize, common.MaxPixels, common.Threads, common.Provider })
             cmd.Options.Add(o);
-        foreach (var o in new Option[] { cls, layer, channel, neuron, preset, steps, size, seed, start, diversity, diversityLayer, tv, lp, batch, tile, outDir, json })
+        foreach (var o in new Option[] { cls, layer, channel, neuron, preset, steps, size, seed, start, diversity, diversityLayer, tv, lp, batch, tile, outDir, json, force, skipExisting })
             cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
@@ -59,8 +62,12 @@ internal static class VisualizeCommand
                 throw new SalientException(layerName is null ? "--channel needs --layer (see `salient layers`)" : "--layer needs --channel K (e.g. --channel 0-15)");
             if (neuronSpec is not null && classSpec is not null) throw new SalientException("--neuron applies to --layer/--channel, not to --class");
             (int Y, int X)? position = neuronSpec is null ? null : ParseNeuron(neuronSpec);
+            if (p.GetValue(force) && p.GetValue(skipExisting)) throw new SalientException("--force and --skip-existing exclude each other");
+            bool quiet = p.GetValue(json);
+            var human = quiet ? stderr : stdout;
+            string dir = OutputFolder.Create(p.GetValue(outDir)!);
 
-            using var model = common.LoadModel(p);
+            using var model = common.LoadModel(p, stderr);
             var structure = model.Structure();
             List<Objective> objectives;
             string gridStem;
@@ -94,51 +101,68 @@ internal static class VisualizeCommand
                 BatchSize = p.GetValue(batch),
             };
             int totalSteps = options.Steps ?? recipe.Steps;
-            bool quiet = p.GetValue(json);
-            if (!quiet)
-                stdout.WriteLine($"visualizing {objectives.Count} unit{(objectives.Count == 1 ? "" : "s")} with preset {recipe.Name} ({totalSteps} steps; {(object?)recipe.DeepVis ?? recipe.Lucid})");
+            var files = objectives.Select(o => Path.Combine(dir, o.FileStem + ".png")).ToList();
+            var existing = Enumerable.Range(0, files.Count).Where(i => File.Exists(files[i])).ToHashSet();
+            if (existing.Count > 0 && !p.GetValue(force) && !p.GetValue(skipExisting))
+                throw new SalientException($"{existing.Count} of the {files.Count} images are already in '{dir}' (e.g. {Path.GetFileName(files[existing.First()])}); " +
+                    "add --skip-existing to keep them and do the rest, --force to redo them, or choose another --out");
+            var skip = p.GetValue(skipExisting) ? existing : [];
+            int todo = objectives.Count - skip.Count;
+            human.WriteLine($"visualizing {todo} unit{(todo == 1 ? "" : "s")} with preset {recipe.Name} ({totalSteps} steps; {(object?)recipe.DeepVis ?? recipe.Lucid})" +
+                (skip.Count > 0 ? $"; {skip.Count} already in {dir} (--skip-existing)" : ""));
             var clock = Stopwatch.StartNew();
-            var results = RunWithProgress(new FeatureVisualizer(model), objectives, options, totalSteps, quiet ? TextWriter.Null : stdout);
-            var seconds = clock.Elapsed.TotalSeconds;
-
-            string dir = p.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
-            var rows = new List<(VisualizationResult Result, string File, Prediction? Top)>();
-            foreach (var r in results)
+            var images = new RgbImage?[objectives.Count];
+            var values = new float?[objectives.Count];
+            // Each unit is saved as soon as its batch is done; Ctrl-C keeps what finished (exit code 130).
+            using var ctrlC = new CtrlC();
+            bool interrupted = RunWithProgress(new FeatureVisualizer(model), objectives, options, totalSteps, skip, human, ctrlC.Token, (i, r) =>
             {
-                string file = Path.Combine(dir, r.Objective.FileStem + ".png");
-                ImageWriter.SavePng(r.Image, file);
-                Prediction? top = r.Objective is ClassObjective ? model.Predict(r.Image, 1)[0] : null;
-                rows.Add((r, file, top));
+                OutputFolder.Guard(files[i], () => ImageWriter.SavePng(r.Image, files[i]));
+                images[i] = r.Image;
+                values[i] = r.Value;
+            });
+            var seconds = clock.Elapsed.TotalSeconds;
+            foreach (int i in skip) images[i] = model.LoadImage(files[i]);
+            var rows = new List<(Objective Objective, float? Value, string File, Prediction? Top)>();
+            for (int i = 0; i < objectives.Count; i++)
+            {
+                if (images[i] is not { } img) continue;
+                Prediction? top = objectives[i] is ClassObjective ? model.Predict(img, 1)[0] : null;
+                rows.Add((objectives[i], values[i], files[i], top));
             }
+            var results = rows.Select(r => (r.Objective, Image: images[objectives.IndexOf(r.Objective)]!)).ToList();
             string? gridFile = null;
-            if (results.Count > 1)
+            if (results.Count > 1 && !interrupted)
             {
                 int side = tileSide ?? (results.Count <= 16 ? 0 : Math.Max(96, results[0].Image.Width / 2));
                 var tiles = results.Select(r => new Tile(side > 0 ? Imaging.Resampler.Resize(r.Image, side, side * r.Image.Height / r.Image.Width) : r.Image, caption(r.Objective))).ToList();
                 gridFile = Path.Combine(dir, gridStem + "-grid.png");
                 int columns = tiles.Count <= 8 ? tiles.Count : (int)Math.Ceiling(Math.Sqrt(tiles.Count));
-                ImageWriter.SavePng(TileGrid.Compose(tiles, columns, title: $"{Path.GetFileName(model.Path)} - {recipe.Name}, {totalSteps} steps"), gridFile);
+                var gridImage = TileGrid.Compose(tiles, columns, title: $"{Path.GetFileName(model.Path)} - {recipe.Name}, {totalSteps} steps");
+                OutputFolder.Guard(gridFile, () => ImageWriter.SavePng(gridImage, gridFile));
             }
             if (quiet)
             {
                 var doc = new
                 {
+                    schema = JsonSchema.Version,
                     model = model.Path,
                     preset = recipe.Name,
                     steps = totalSteps,
                     seconds,
                     grid = gridFile,
+                    interrupted,
                     units = rows.Select(x => new
                     {
-                        unit = x.Result.Objective.Label,
+                        unit = x.Objective.Label,
                         file = x.File,
-                        objective = x.Result.Value,
+                        objective = x.Value,
+                        resumed = x.Value is null,
                         predicted = x.Top is { } t ? new { @class = t.ClassIndex, label = t.Label, probability = t.Probability } : null,
                     }),
                 };
                 stdout.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
-                return 0;
+                return interrupted ? CtrlC.ExitCode : 0;
             }
             var con = Term.For(stdout);
             var table = new Table().Border(TableBorder.Simple);
@@ -146,9 +170,9 @@ internal static class VisualizeCommand
             table.AddColumn("objective", c => c.RightAligned());
             if (rows.Any(r => r.Top is not null)) table.AddColumn("model predicts");
             table.AddColumn("file");
-            foreach (var (r, file, top) in rows)
+            foreach (var (o, value, file, top) in rows)
             {
-                var cells = new List<string> { Markup.Escape(caption(r.Objective)), r.Value.ToString("0.00", CultureInfo.InvariantCulture) };
+                var cells = new List<string> { Markup.Escape(caption(o)), value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "(kept)" };
                 if (rows.Any(x => x.Top is not null))
                     cells.Add(top is { } t ? Markup.Escape($"{t.ClassIndex} {t.Label} ({t.Probability:0.00})") : "");
                 cells.Add(Markup.Escape(file));
@@ -156,32 +180,51 @@ internal static class VisualizeCommand
             }
             con.Write(table);
             if (gridFile is not null) stdout.WriteLine($"wrote {gridFile}");
-            stdout.WriteLine($"{results.Count} image{(results.Count == 1 ? "" : "s")} in {seconds:0.0} s");
+            stdout.WriteLine($"{todo} image{(todo == 1 ? "" : "s")} in {seconds:0.0} s");
+            if (interrupted)
+            {
+                stderr.WriteLine($"interrupted: {rows.Count} of {objectives.Count} units saved in {dir}; run again with --skip-existing to finish");
+                return CtrlC.ExitCode;
+            }
             return 0;
         });
         return cmd;
     }
 
-    /// <summary>Runs the optimization with the shared progress display: units done, rate and ETA (a bar on a terminal, plain lines otherwise).</summary>
-    private static IReadOnlyList<VisualizationResult> RunWithProgress(FeatureVisualizer vis, List<Objective> objectives, VisualizationOptions options, int steps, TextWriter stdout)
+    /// <summary>
+    /// Runs the optimization batch by batch with the shared progress display (units done, rate and ETA;
+    /// a bar on a terminal, plain lines otherwise); <paramref name="done"/> gets each unit when its batch
+    /// ends. Returns true when Ctrl-C stopped it.
+    /// </summary>
+    private static bool RunWithProgress(FeatureVisualizer vis, List<Objective> objectives, VisualizationOptions options, int steps,
+        HashSet<int> skip, TextWriter log, CancellationToken cancel, Action<int, VisualizationResult> done)
     {
+        int todo = objectives.Count - skip.Count;
         int batchSize = Math.Max(1, options.BatchSize);
-        int batches = (objectives.Count + batchSize - 1) / batchSize;
+        int batches = (todo + batchSize - 1) / batchSize;
         int every = Math.Max(1, steps / 8);
-        return ProgressDisplay.Run(stdout, "visualize", objectives.Count, "units", display =>
-            vis.Run(objectives, options, new Reporter(pr =>
+        int finished = 0;
+        return ProgressDisplay.Run(log, "visualize", todo, "units", display =>
+        {
+            try
             {
-                bool log = pr.Step == 1 || pr.Step % every == 0 || pr.Step == pr.Steps;
-                display.Advance(pr.FirstUnit + (double)pr.Step / pr.Steps * pr.Values.Count, log ? Describe(pr) : null);
-                display.Describe(Short(pr, batches, batchSize));
-            })));
+                vis.Run(objectives, options, skip.Contains, (i, r) => { finished++; done(i, r); }, new Reporter(pr =>
+                {
+                    bool line = pr.Step == 1 || pr.Step % every == 0 || pr.Step == pr.Steps;
+                    display.Advance(finished + (double)pr.Step / pr.Steps * pr.Values.Count, line ? Describe(pr) : null);
+                    display.Describe(Short(pr, finished / batchSize, batches));
+                }), cancel);
+                return false;
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return true; }
+        });
     }
 
     /// <summary>The progress bar's description: short enough for an 80-column terminal.</summary>
-    private static string Short(VisualizationProgress pr, int batches, int batchSize)
+    private static string Short(VisualizationProgress pr, int batchesDone, int batches)
     {
         var text = FormattableString.Invariant($"step {pr.Step}/{pr.Steps} objective {pr.Values.Average():0.00}");
-        return batches > 1 ? FormattableString.Invariant($"batch {pr.FirstUnit / batchSize + 1}/{batches} ") + text : text;
+        return batches > 1 ? FormattableString.Invariant($"batch {batchesDone + 1}/{batches} ") + text : text;
     }
 
     private static string Describe(VisualizationProgress pr)

@@ -35,4 +35,28 @@ public sealed class FeatureVisualizer
         }
         return results;
     }
+
+    /// <summary>
+    /// Synthesizes the objectives that <paramref name="skip"/> does not reject, batch by batch, and
+    /// hands each image to <paramref name="done"/> (with its objective's index) as soon as its batch
+    /// finishes, so a caller can save it at once. Seeds follow the objective's index, so a run resumed
+    /// by skipping the finished objectives gives the images of an uninterrupted one (with no diversity term).
+    /// </summary>
+    public void Run(IReadOnlyList<Objective> objectives, VisualizationOptions? options, Func<int, bool>? skip, Action<int, VisualizationResult> done,
+        IProgress<VisualizationProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(objectives);
+        ArgumentNullException.ThrowIfNull(done);
+        options ??= new VisualizationOptions();
+        if (objectives.Count == 0) throw new SalientException("nothing to visualize");
+        var todo = Enumerable.Range(0, objectives.Count).Where(i => skip is null || !skip(i)).ToArray();
+        if (todo.Length == 0) return;
+        var plan = VisualizationPlan.Create(_model, objectives, options);
+        for (int first = 0; first < todo.Length; first += plan.BatchSize)
+        {
+            var units = todo[first..Math.Min(todo.Length, first + plan.BatchSize)];
+            var results = new BatchRun(_model, plan, options, units, objectives, progress, cancellation).Execute();
+            for (int i = 0; i < results.Count; i++) done(units[i], results[i]);
+        }
+    }
 }

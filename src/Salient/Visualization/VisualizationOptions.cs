@@ -2,7 +2,7 @@ using Salient.Imaging;
 
 namespace Salient.Visualization;
 
-/// <summary>Options of one <see cref="FeatureVisualizer.Run"/>.</summary>
+/// <summary>Options of one <see cref="FeatureVisualizer"/>.Run.</summary>
 public sealed record VisualizationOptions
 {
     public VisualizationPreset Preset { get; init; } = VisualizationPresets.Default;
