@@ -88,6 +88,30 @@ public class VisualizationCliTests
     }
 
     [Fact]
+    public void Visualize_RefusesToOverwrite_AndSkipExistingResumesWithTheSameImages()
+    {
+        string File_(string dir, int c) => Path.Combine(dir, $"_features_features.3_Add_output_0-ch{c:000}.png");
+        string[] Args(string dir, string channels, params string[] more) =>
+            ["visualize", "--model", Model, "--layer", Layer, "--channel", channels, "--steps", "3", "--batch", "2", "--threads", "1", "--out", dir, .. more];
+        var whole = CliRunner.TempDir();
+        Assert.Equal(0, CliRunner.Run(Args(whole, "0-3")).ExitCode);
+
+        // An "interrupted" run that finished channels 0-1, then resumed for 0-3.
+        var resumed = CliRunner.TempDir();
+        Assert.Equal(0, CliRunner.Run(Args(resumed, "0-1")).ExitCode);
+        var before = File.GetLastWriteTimeUtc(File_(resumed, 0));
+        AssertError(CliRunner.Run(Args(resumed, "0-3")), "--skip-existing");
+        var r = CliRunner.Run(Args(resumed, "0-3", "--skip-existing"));
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("visualizing 2 units", r.Out);
+        Assert.Equal(before, File.GetLastWriteTimeUtc(File_(resumed, 0)));
+        for (int c = 0; c < 4; c++)
+            Assert.Equal(File.ReadAllBytes(File_(whole, c)), File.ReadAllBytes(File_(resumed, c)));
+        Assert.True(File.Exists(Path.Combine(resumed, "_features_features.3_Add_output_0-ch000-003-grid.png")));
+        Assert.Equal(0, CliRunner.Run(Args(resumed, "0-3", "--force")).ExitCode);
+    }
+
+    [Fact]
     public void Activations_Grid_Json_ListsTheTopChannels()
     {
         var dir = CliRunner.TempDir();
