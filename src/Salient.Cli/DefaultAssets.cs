@@ -3,8 +3,9 @@ using Salient.Models;
 namespace Salient.Cli;
 
 /// <summary>
-/// The default model and sample image: <c>shared/models/mobilenetv2-fp32.onnx</c> (ImageNet
-/// MobileNetV2, imagenet preprocessing, layer features.18, labels imagenet_classes.txt) and
+/// The repository's test data for tests and benchmarks (the CLI itself uses the built-in model,
+/// <see cref="SalientModel.LoadBuiltIn"/>, and needs no image default): <c>shared/models/mobilenetv2-fp32.onnx</c>
+/// (ImageNet MobileNetV2, imagenet preprocessing, layer features.18, labels imagenet_classes.txt) and
 /// <c>shared/images/both.png</c>, found in a <c>shared</c> folder beside the repository (searched
 /// upwards from the working directory and from the program's folder) or under $SALIENT_SHARED.
 /// </summary>
@@ -31,7 +32,7 @@ internal static class DefaultAssets
     }
 
     public static string RequireShared() => FindSharedFolder() ?? throw new SalientException(
-        "no model given and the default model (shared/models/mobilenetv2-fp32.onnx beside the repository) was not found; pass --model FILE.onnx or set SALIENT_SHARED");
+        "the test data (shared/models/mobilenetv2-fp32.onnx) was not found: put the shared folder beside the repository or set SALIENT_SHARED to it");
 
     public static string ModelPath => Path.Combine(RequireShared(), ModelRelative);
     public static string LabelsPath => Path.Combine(RequireShared(), LabelsRelative);

@@ -62,6 +62,7 @@ internal static class ActivationsCommand
                 {
                     var doc = new
                     {
+                        schema = JsonSchema.Version,
                         model = model.Path, layer = info.Name, channel = ch, output = file,
                         images = ranked.Select((r, i) => new { rank = i + 1, image = r.Source, mean = r.Mean, max = r.Max }),
                     };
@@ -92,6 +93,7 @@ internal static class ActivationsCommand
             {
                 var doc = new
                 {
+                    schema = JsonSchema.Version,
                     model = model.Path, image = list[0], layer = info.Name, channels = acts.Channels, height = acts.Height, width = acts.Width,
                     normalize = norm.ToString().ToLowerInvariant(), output,
                     top = topChannels.Select((c, i) => new { rank = i + 1, channel = c, mean = acts.Means[c], max = acts.Maxima[c] }),

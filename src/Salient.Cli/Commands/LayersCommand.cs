@@ -29,6 +29,7 @@ internal static class LayersCommand
             {
                 var doc = new
                 {
+                    schema = JsonSchema.Version,
                     model = model.Path,
                     input = new { name = model.Input.Name, layout = model.Input.Layout.ToString().ToUpperInvariant(), channels = model.Input.Channels, height = model.Input.Height, width = model.Input.Width, dynamic_batch = model.Input.DynamicBatch, type = model.Input.Type.ToString().ToLowerInvariant(), probed_size = new[] { model.InputSize.Width, model.InputSize.Height } },
                     output = s.OutputName, logits = s.LogitsName, ends_in_softmax = s.EndsInSoftmax, classes = s.ClassCount,
