@@ -25,11 +25,12 @@ internal static class ActivationsCommand
         var normalize = new Option<string>("--normalize") { Description = "tile gray levels: channel (each channel its own range) | shared (one range for the layer)", DefaultValueFactory = _ => "channel" };
         var channel = new Option<int?>("--channel") { Description = "rank the given images/folders by the mean activation of this channel" };
         var tile = new Option<int>("--tile") { Description = "minimum tile size in pixels (small maps are enlarged by pixel replication)", DefaultValueFactory = _ => 32 };
+        var force = new Option<bool>("--force") { Description = "replace the picture if --out already has it" };
         var colormap = new Option<string>("--colormap") { Description = "gray | jet | turbo | viridis | inferno", DefaultValueFactory = _ => "gray" };
         var cmd = new Command("activations", "show every channel of a layer for an image as a grid, the most active marked; or which images excite one channel most");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { layer, top, outFile, json, normalize, channel, tile, colormap }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { layer, top, outFile, json, normalize, channel, tile, colormap, force }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             int k = p.GetValue(top);
@@ -55,6 +56,7 @@ internal static class ActivationsCommand
                 var files = CommonOptions.ExpandImages(p.GetValue(images), "activations");
                 var ranked = Activations.RankImages(model, files, info.Name, ch);
                 string file = Path.Combine(OutputFolder.Create(p.GetValue(outFile)!), $"channel-{safe}-{ch}.png");
+                RefuseOverwrite(file, p.GetValue(force));
                 int shown = Math.Max(1, Math.Min(k == 0 ? ranked.Count : k, ranked.Count));
                 var picture = ActivationPictures.RenderTopImages(ranked, shown, $"{info.Name} channel {ch}: top {shown} of {ranked.Count}");
                 OutputFolder.Guard(file, () => ImageWriter.SavePng(picture, file));
@@ -85,7 +87,8 @@ internal static class ActivationsCommand
             var image = model.LoadImage(list[0]);
             var acts = Activations.Compute(model, image, info.Name);
             var topChannels = acts.TopChannels(Math.Min(k, acts.Channels));
-            string output = Path.Combine(OutputFolder.Create(p.GetValue(outFile)!), $"activations-{safe}.png");
+            string output = Path.Combine(OutputFolder.Create(p.GetValue(outFile)!), $"activations-{Path.GetFileNameWithoutExtension(list[0])}-{safe}.png");
+            RefuseOverwrite(output, p.GetValue(force));
             var grid = ActivationPictures.RenderGrid(acts, norm, topChannels.Length, minTile, cm,
                 $"{info.Name} {acts.Channels}x{acts.Height}x{acts.Width} of {Path.GetFileName(list[0])} ({norm.ToString().ToLowerInvariant()} range, top {topChannels.Length} marked)");
             OutputFolder.Guard(output, () => ImageWriter.SavePng(grid, output));
@@ -116,6 +119,12 @@ internal static class ActivationsCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static void RefuseOverwrite(string file, bool force)
+    {
+        if (File.Exists(file) && !force)
+            throw new SalientException($"'{file}' already exists; add --force to replace it, or choose another --out");
     }
 
     private static string F(float v) => v.ToString("0.0000", CultureInfo.InvariantCulture);

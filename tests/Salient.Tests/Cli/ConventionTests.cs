@@ -225,6 +225,26 @@ public class ConventionTests
         Assert.DoesNotContain("does not depend", line);
     }
 
+    [Fact]
+    public void Output_stems_keep_the_name_and_never_collide()
+    {
+        var stems = Salient.Cli.Commands.OutputNames.Stems(["a/x.png", "b/x.png", "x~2.png", "c/X.jpg", "1_both.png", "we:ird?.png"]);
+        Assert.Equal("x", stems["a/x.png"]);
+        Assert.Equal("x~2", stems["x~2.png"]);                 // an input's own name is never taken by another
+        Assert.Equal("x~3", stems["b/x.png"]);
+        Assert.Equal("X~4", stems["c/X.jpg"]);                 // case-insensitive file systems
+        Assert.Equal("1_both", stems["1_both.png"]);
+        Assert.Equal(stems.Count, stems.Values.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
+    [Fact]
+    public void Write_errors_name_the_reason()
+    {
+        Assert.Equal("disk full (no space left on the device)", Salient.Cli.Commands.OutputFolder.Reason(new IOException("No space left on device", 28)));
+        var e = Assert.Throws<SalientException>(() => Salient.Cli.Commands.OutputFolder.Guard("/x/y.png", () => throw new UnauthorizedAccessException("Access to the path '/x/y.png' is denied.")));
+        Assert.Equal("cannot write '/x/y.png': permission denied", e.Message);
+    }
+
     private static string LabelsFor(int n)
     {
         var p = Path.Combine(CliRunner.TempDir(), "labels.txt");

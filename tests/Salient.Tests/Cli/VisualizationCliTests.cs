@@ -128,10 +128,14 @@ public class VisualizationCliTests
         Assert.True(top[0].GetProperty("mean").GetSingle() >= top[1].GetProperty("mean").GetSingle());
         Assert.True(File.Exists(file));
 
+        dir = CliRunner.TempDir();
         var table = CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "2", "--out", dir);
         Assert.True(table.ExitCode == 0, table.Err);
         Assert.Contains("rank", table.Out);
-        Assert.Contains($"wrote {Path.Combine(dir, "activations-_features_features.3_Add_output_0.png")}", table.Out);
+        Assert.Contains($"wrote {Path.Combine(dir, "activations-both-_features_features.3_Add_output_0.png")}", table.Out);
+        // The same picture again: refused without --force, replaced with it.
+        AssertError(CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "2", "--out", dir), "--force");
+        Assert.Equal(0, CliRunner.Run("activations", TestPaths.SharedImage("both.png"), "--model", Model, "--layer", Layer, "--top", "2", "--out", dir, "--force").ExitCode);
     }
 
     [Fact]
