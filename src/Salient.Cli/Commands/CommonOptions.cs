@@ -36,6 +36,8 @@ internal sealed class CommonOptions
     public SalientModel LoadModel(ParseResult p)
     {
         string? path = p.GetValue(Model);
+        if (p.GetValue(Threads) is int threads && (threads < 1 || threads > RuntimeOptions.MaxThreads))
+            throw new SalientException($"--threads {threads} must be between 1 and {RuntimeOptions.MaxThreads} (4 per core)");
         var pp = p.GetValue(Preprocess) is { } name ? Preprocessing.Parse(name) : null;
         float[]? mean = ParseFloats(p.GetValue(Mean), "--mean");
         float[]? std = ParseFloats(p.GetValue(Std), "--std");

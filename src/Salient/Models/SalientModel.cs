@@ -72,14 +72,38 @@ public sealed class SalientModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new ModelOptions();
+        CheckLimits(options); // before the file is read or anything is allocated
         var graph = OnnxReader.ReadFile(path);
         ConstantFolder.Fold(graph);
         var input = InputSpec.Detect(graph);
         if (options.Size is { } size && (input.Width is { } w && w != size.Width || input.Height is { } h && h != size.Height))
             throw new SalientException($"the model's input is fixed at {input.Width}×{input.Height}; the `size` option {size.Width}x{size.Height} cannot be used");
         var model = new SalientModel(path, graph, input, options, Sidecar.TryLoad(path));
+        long inputPixels = (long)model.InputSize.Width * model.InputSize.Height * Math.Max(1, input.DynamicBatch ? 1 : input.FixedBatch);
+        if (inputPixels > options.MaxPixels)
+            throw new SalientException($"the model's input {model.InputSize.Width}×{model.InputSize.Height}" + (input.DynamicBatch || input.FixedBatch <= 1 ? "" : $" × batch {input.FixedBatch}")
+                + $" is {inputPixels} pixels, over the pixel limit {options.MaxPixels} (the `max-pixels` option)");
         model.Structure(); // probe once: fails now, clearly, if ORT cannot run the model
         return model;
+    }
+
+    /// <summary>The largest accepted pixel limit: 3 float channels of it still fit one .NET array.</summary>
+    public const long MaxPixelLimit = int.MaxValue / 4;
+
+    /// <summary>Options bounded up front, each with a one-line error naming it.</summary>
+    private static void CheckLimits(ModelOptions options)
+    {
+        if (options.MaxPixels is <= 0 or > MaxPixelLimit)
+            throw new SalientException($"the `max-pixels` option {options.MaxPixels} must be between 1 and {MaxPixelLimit}");
+        options.Runtime.Validate();
+        if (options.Size is { } size)
+        {
+            if (size.Width <= 0 || size.Height <= 0)
+                throw new SalientException($"the `size` option {size.Width}x{size.Height} must be positive");
+            long pixels = (long)size.Width * size.Height;
+            if (pixels > options.MaxPixels)
+                throw new SalientException($"the `size` option {size.Width}x{size.Height} is {pixels} input pixels, over the pixel limit {options.MaxPixels} (the `max-pixels` option)");
+        }
     }
 
     public static Preprocessing DefaultPreprocessing(InputSpec input) =>
@@ -240,6 +264,9 @@ public sealed class SalientModel : IDisposable
             return Enumerable.Range(0, copy.Length).OrderByDescending(i => copy[i]).ElementAt(k - 1);
         }
         int classes = logits.Length;
+        // Any integer is an index, also one too large for int ("99999999999" is out of range, not a label).
+        if (System.Text.RegularExpressions.Regex.IsMatch(spec, @"^[+-]?[0-9]+$") && !int.TryParse(spec, out _))
+            throw new SalientException($"class index {spec} is out of range: the model has {classes} classes (0–{classes - 1})");
         if (int.TryParse(spec, out int idx))
         {
             if (idx < 0 || idx >= classes)

@@ -15,8 +15,19 @@ public sealed record RuntimeOptions
 
     public static RuntimeOptions Default { get; } = new();
 
+    /// <summary>The most intra-op threads accepted: four per logical core.</summary>
+    public static int MaxThreads => Environment.ProcessorCount * 4;
+
+    /// <summary>Throws a one-line <see cref="SalientException"/> for a thread count out of range (0 = ORT's choice, else 1 … cores×4).</summary>
+    internal void Validate()
+    {
+        if (IntraOpThreads < 0 || IntraOpThreads > MaxThreads)
+            throw new SalientException($"the `threads` option {IntraOpThreads} must be between 1 and {MaxThreads} (4 per core)");
+    }
+
     internal SessionOptions CreateSessionOptions()
     {
+        Validate();
         var so = new SessionOptions { GraphOptimizationLevel = OptimizationLevel, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
         if (IntraOpThreads > 0) so.IntraOpNumThreads = IntraOpThreads;
         so.InterOpNumThreads = 1;
