@@ -15,6 +15,10 @@ public sealed class SalientModel : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<GraphSession>> _sessions = new();
     private readonly ConcurrentDictionary<Type, Lazy<object>> _parts = new();
     private volatile bool _disposed;
+    // Leases (see Enter): native memory is released when the model is disposed and no call is in flight.
+    private readonly object _gate = new();
+    private int _leases;
+    private bool _released;
 
     private SalientModel(string path, Graph graph, InputSpec input, ModelOptions options, Sidecar? sidecar)
     {
@@ -48,6 +52,41 @@ public sealed class SalientModel : IDisposable
     {
         ThrowIfDisposed();
         return (T)_parts.GetOrAdd(typeof(T), _ => new Lazy<object>(() => create(this))).Value;
+    }
+
+    /// <summary>
+    /// Takes a lease for one call: throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/>
+    /// has been called; while any lease is held the sessions (and every part's native memory) stay alive,
+    /// and the last lease to end after Dispose releases them. Every public entry point that reaches ONNX
+    /// Runtime holds one, so a Dispose on another thread never frees memory a run is using. Leases nest.
+    /// </summary>
+    internal Lease Enter()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _leases++;
+        }
+        return new Lease(this);
+    }
+
+    private void Exit()
+    {
+        bool release;
+        lock (_gate)
+        {
+            _leases--;
+            release = _leases == 0 && _disposed && !_released;
+            if (release) _released = true;
+        }
+        if (release) ReleaseNative();
+    }
+
+    /// <summary>One call's hold on the model's native resources (<see cref="Enter"/>).</summary>
+    internal sealed class Lease(SalientModel model) : IDisposable
+    {
+        private int _done;
+        public void Dispose() { if (Interlocked.Exchange(ref _done, 1) == 0) model.Exit(); }
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> has been called.</summary>
@@ -122,7 +161,7 @@ public sealed class SalientModel : IDisposable
     /// <summary>Shapes, layouts, layer table and default layer for an input size (default: <see cref="InputSize"/>).</summary>
     public ModelStructure Structure(int? height = null, int? width = null)
     {
-        ThrowIfDisposed();
+        using var lease = Enter();
         var key = (height ?? InputSize.Height, width ?? InputSize.Width);
         return _structures.GetOrAdd(key, k => new Lazy<ModelStructure>(() =>
         {
@@ -211,6 +250,7 @@ public sealed class SalientModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(tensors);
+        using var lease = Enter();
         var structure = Structure();
         var wanted = tensors.Append(structure.LogitsName).Distinct().ToList();
         if (!Input.DynamicBatch && items.Count != Input.FixedBatch)
@@ -234,6 +274,7 @@ public sealed class SalientModel : IDisposable
     public IReadOnlyList<Prediction>[] Predict(IReadOnlyList<PreparedInput> items, int top = 5)
     {
         ArgumentNullException.ThrowIfNull(items);
+        using var lease = Enter();
         var structure = Structure();
         var outs = Run(items, structure.OutputName);
         var logits = outs[structure.LogitsName];
@@ -279,9 +320,26 @@ public sealed class SalientModel : IDisposable
             : $"unknown class '{spec}'; give an index 0–{classes - 1} or a label from the labels file");
     }
 
+    /// <summary>
+    /// Every later call throws <see cref="ObjectDisposedException"/>. Calls in flight on other threads
+    /// finish (or fail with ObjectDisposedException when they need a new session); the sessions and parts
+    /// are released now when none is in flight, else by the last one to finish. Never blocks.
+    /// </summary>
     public void Dispose()
     {
-        _disposed = true;
+        bool release;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            release = _leases == 0 && !_released;
+            if (release) _released = true;
+        }
+        if (release) ReleaseNative();
+    }
+
+    private void ReleaseNative()
+    {
         foreach (var s in _sessions.Values) if (s.IsValueCreated) s.Value.Dispose();
         _sessions.Clear();
         foreach (var p in _parts.Values) if (p.IsValueCreated && p.Value is IDisposable d) d.Dispose();
