@@ -9,12 +9,20 @@ public static class Program
     internal static string CliWording(string message) =>
         System.Text.RegularExpressions.Regex.Replace(message, "the `([a-z][a-z0-9-]*)` option", "--$1");
 
+    /// <summary>Global <c>--verbose</c>: ONNX Runtime's own warnings on stderr (and, for <c>methods</c>, each method's parameters).</summary>
+    internal static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "show ONNX Runtime's own log lines (warnings); for `methods`, also each method's parameters",
+        Recursive = true,
+    };
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>Runs the CLI; every user error becomes one line on stderr and exit code 1, never a stack trace.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("salient — see where a vision model looks when it decides (CAM, Eigen-CAM, Grad-CAM and more for any ONNX image model)");
+        root.Options.Add(Verbose);
         root.Subcommands.Add(LayersCommand.Create(stdout));
         root.Subcommands.Add(PredictCommand.Create(stdout));
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));

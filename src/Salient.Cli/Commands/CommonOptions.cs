@@ -49,7 +49,7 @@ internal sealed class CommonOptions
             Resize = p.GetValue(Resize) is { } r ? ResizeModes.Parse(r) : null,
             Size = p.GetValue(Size) is { } s ? ParseSize(s) : null,
             MaxPixels = p.GetValue(MaxPixels) ?? 100_000_000,
-            Runtime = new RuntimeOptions { IntraOpThreads = p.GetValue(Threads) ?? 0, ExecutionProvider = p.GetValue(Provider) ?? "cpu" },
+            Runtime = new RuntimeOptions { IntraOpThreads = p.GetValue(Threads) ?? 0, ExecutionProvider = p.GetValue(Provider) ?? "cpu", Verbose = p.GetValue(Program.Verbose) },
         };
         if (path is null)
         {

@@ -31,7 +31,7 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
         foreach (var e in o.Explanations)
         {
             var entry = Write(o, e, log);
-            _jsonl.WriteLine(JsonSerializer.Serialize(entry));
+            _jsonl.WriteLine(JsonSerializer.Serialize(entry, FiniteJson.Compact));
             Records.Add(entry);
         }
         _jsonl.Flush();
@@ -41,7 +41,7 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
     /// <summary>Records a failed image.</summary>
     public void WriteFailure(ImageOutcome o)
     {
-        _jsonl.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = o.Path, ["status"] = "error", ["error"] = o.ErrorMessage }));
+        _jsonl.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = o.Path, ["status"] = "error", ["error"] = o.ErrorMessage }, FiniteJson.Compact));
         _jsonl.Flush();
     }
 
@@ -105,7 +105,7 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
             explanations = Records,
         };
         var path = Path.Combine(dir, "summary.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, FiniteJson.Indented));
         return path;
     }
 

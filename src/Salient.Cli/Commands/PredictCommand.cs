@@ -42,7 +42,7 @@ internal static class PredictCommand
                 foreach (var q in preds) t.AddRow((rank++).ToString(), q.ClassIndex.ToString(), Markup.Escape(q.Label), q.Probability.ToString("0.0000"), q.Logit.ToString("0.0000"));
                 con.Write(t);
             }
-            if (p.GetValue(json)) stdout.WriteLine(JsonSerializer.Serialize(all, new JsonSerializerOptions { WriteIndented = true }));
+            if (p.GetValue(json)) stdout.WriteLine(JsonSerializer.Serialize(all, FiniteJson.Indented));
             return 0;
         });
         return cmd;

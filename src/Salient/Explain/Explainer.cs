@@ -52,6 +52,7 @@ public static class Explainer
             : wanted.Append(structure.LogitsName).Distinct().ToDictionary(t => t, pass.Value);
         var forwardTime = sw.Elapsed;
         var logitsTensor = forward[structure.LogitsName];
+        SalientModel.CheckFinite(logitsTensor, items.Count);
         int classes = structure.ClassCount;
         var logits = Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray();
 

@@ -279,6 +279,7 @@ public sealed class SalientModel : IDisposable
         var outs = Run(items, structure.OutputName);
         var logits = outs[structure.LogitsName];
         var probs = outs[structure.OutputName];
+        CheckFinite(logits, items.Count);
         int classes = (int)(logits.Length / items.Count);
         var result = new IReadOnlyList<Prediction>[items.Count];
         for (int b = 0; b < items.Count; b++)
@@ -289,6 +290,19 @@ public sealed class SalientModel : IDisposable
                 .Select(i => new Prediction(i, ClassName(i), l[i], p[i])).ToList();
         }
         return result;
+    }
+
+    /// <summary>
+    /// Predict and explain refuse logits that are not finite (NaN or ±∞) with one line naming the output:
+    /// there is no meaningful class, probability or map to give.
+    /// </summary>
+    internal static void CheckFinite(TensorValue logits, int items)
+    {
+        int per = items > 0 ? (int)(logits.Length / items) : 0;
+        for (long i = 0; i < logits.Length; i++)
+            if (!float.IsFinite(logits.Data[i]))
+                throw new SalientException($"the model's output '{logits.Name}' is not finite ({logits.Data[i]} at index {(per > 0 ? i % per : i)}" +
+                    (items > 1 && per > 0 ? $" of image {i / per + 1}" : "") + "); the model or its preprocessing produces invalid values");
     }
 
     public IReadOnlyList<Prediction> Predict(RgbImage image, int top = 5) => Predict([Prepare(image)], top)[0];
