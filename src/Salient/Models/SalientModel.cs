@@ -255,6 +255,8 @@ public sealed class SalientModel : IDisposable
         var wanted = tensors.Append(structure.LogitsName).Distinct().ToList();
         if (!Input.DynamicBatch && items.Count != Input.FixedBatch)
         {
+            if (Input.FixedBatch != 1)
+                throw new SalientException($"the model's batch size is fixed at {Input.FixedBatch}; Salient feeds batches of 1 or a dynamic batch ({items.Count} images given)");
             // Fixed-batch model: run item by item and concatenate along the batch axis.
             var parts = items.Select(it => Run([it], tensors)).ToList();
             return wanted.ToDictionary(n => n, n => Concat(parts.Select(p => p[n]).ToList()));
