@@ -62,3 +62,15 @@ public class OptionLimitTests
         Assert.Contains("out of range", e.Message);
     }
 }
+
+/// <summary>Found by the long fuzz run: a tensor name with a line break made a two-line message.</summary>
+public class OneLineMessageTests
+{
+    [Fact]
+    public void Salient_exception_messages_are_one_line_whatever_names_they_quote()
+    {
+        var e = new SalientException("Softmax node '/Softmax' reads '/Div\noutput_0', which no node provides");
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains("/Div output_0", e.Message);
+    }
+}
