@@ -74,3 +74,20 @@ public class OneLineMessageTests
         Assert.Contains("/Div output_0", e.Message);
     }
 }
+
+/// <summary>Found by the long fuzz run: a constant-foldable node with a missing input was an ArgumentOutOfRangeException (exit 3).</summary>
+public class MalformedNodeTests
+{
+    [Fact]
+    public void A_foldable_node_without_its_inputs_is_a_salient_exception()
+    {
+        var g = new Salient.Onnx.Graph { Name = "bad", IrVersion = 8 };
+        g.Opsets[""] = 13;
+        g.Inputs.Add(new Salient.Onnx.ValueInfo("input", Salient.Onnx.DataType.Float, [Salient.Onnx.Dim.Fixed(1), Salient.Onnx.Dim.Fixed(3), Salient.Onnx.Dim.Fixed(8), Salient.Onnx.Dim.Fixed(8)]));
+        g.Nodes.Add(new Salient.Onnx.Node("Transpose", [], ["t"], "transpose"));
+        g.Nodes.Add(new Salient.Onnx.Node("Identity", ["input"], ["out"], "id"));
+        g.Outputs.Add(new Salient.Onnx.ValueInfo("out", Salient.Onnx.DataType.Float, null));
+        var e = Assert.Throws<SalientException>(() => Salient.Onnx.ConstantFolder.Fold(g));
+        Assert.Contains("missing", e.Message);
+    }
+}
