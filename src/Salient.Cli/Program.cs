@@ -40,6 +40,13 @@ public static class Program
         return null;
     }
 
+    /// <summary>Global <c>--verbose</c>: ONNX Runtime's own warnings on stderr (and, for <c>methods</c>, each method's parameters).</summary>
+    internal static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "show ONNX Runtime's own log lines (warnings); for `methods`, also each method's parameters",
+        Recursive = true,
+    };
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>The command's name, whatever the executable is called (the installed tool's shim is `salient`).</summary>
@@ -60,6 +67,7 @@ public static class Program
         // Our own --version: System.CommandLine's reads the entry assembly, which is not this one when the CLI is hosted (tests).
         var version = new Option<bool>("--version") { Description = "show the version of salient (and of the Salient library: they share one)" };
         root.Options.Add(version);
+        root.Options.Add(Verbose);
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Create(stdout));

@@ -68,7 +68,7 @@ internal static class ActivationsCommand
                         model = model.Path, layer = info.Name, channel = ch, output = file,
                         images = ranked.Select((r, i) => new { rank = i + 1, image = r.Source, mean = r.Mean, max = r.Max }),
                     };
-                    stdout.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+                    stdout.WriteLine(JsonSerializer.Serialize(doc, FiniteJson.Indented));
                     return 0;
                 }
                 var con = Term.For(stdout);
@@ -102,7 +102,7 @@ internal static class ActivationsCommand
                     top = topChannels.Select((c, i) => new { rank = i + 1, channel = c, mean = acts.Means[c], max = acts.Maxima[c] }),
                     all = Enumerable.Range(0, acts.Channels).Select(c => new { channel = c, mean = acts.Means[c], max = acts.Maxima[c] }),
                 };
-                stdout.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+                stdout.WriteLine(JsonSerializer.Serialize(doc, FiniteJson.Indented));
                 return 0;
             }
             var console = Term.For(stdout);

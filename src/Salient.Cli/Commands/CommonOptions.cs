@@ -40,6 +40,8 @@ internal sealed class CommonOptions
     public SalientModel LoadModel(ParseResult p, TextWriter? notes = null)
     {
         string? path = p.GetValue(Model);
+        if (p.GetValue(Threads) is int threads && (threads < 1 || threads > RuntimeOptions.MaxThreads))
+            throw new SalientException($"--threads {threads} must be between 1 and {RuntimeOptions.MaxThreads} (4 per core)");
         var pp = p.GetValue(Preprocess) is { } name ? Preprocessing.Parse(name) : null;
         float[]? mean = ParseFloats(p.GetValue(Mean), "--mean");
         float[]? std = ParseFloats(p.GetValue(Std), "--std");
@@ -51,7 +53,7 @@ internal sealed class CommonOptions
             Resize = p.GetValue(Resize) is { } r ? ResizeModes.Parse(r) : null,
             Size = p.GetValue(Size) is { } s ? ParseSize(s) : null,
             MaxPixels = p.GetValue(MaxPixels) ?? 100_000_000,
-            Runtime = new RuntimeOptions { IntraOpThreads = p.GetValue(Threads) ?? 0, ExecutionProvider = p.GetValue(Provider) ?? "cpu" },
+            Runtime = new RuntimeOptions { IntraOpThreads = p.GetValue(Threads) ?? 0, ExecutionProvider = p.GetValue(Provider) ?? "cpu", Verbose = p.GetValue(Program.Verbose) },
         };
         bool custom = mean is not null || std is not null || scale is not null || bgr is not null;
         if (custom) pp = (pp ?? Preprocessing.Imagenet).WithOverrides(mean, std, scale, bgr);

@@ -111,7 +111,7 @@ internal sealed class ExplainOutput : IDisposable
 
     private void Record(Dictionary<string, object?> entry)
     {
-        string line = JsonSerializer.Serialize(entry);
+        string line = JsonSerializer.Serialize(entry, FiniteJson.Compact);
         OutputFolder.Guard(ResultsPath, () => _jsonl.WriteLine(line));
         _json?.WriteLine(line);
     }
@@ -200,7 +200,7 @@ internal sealed class ExplainOutput : IDisposable
             explanations = Records,
         };
         var path = Path.Combine(dir, SummaryFile);
-        OutputFolder.Guard(path, () => File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true })));
+        OutputFolder.Guard(path, () => File.WriteAllText(path, JsonSerializer.Serialize(doc, FiniteJson.Indented)));
         return path;
     }
 

@@ -36,7 +36,7 @@ internal static class LayersCommand
                     default_layer = defaultLayer, total_parameters = total,
                     layers = rows.Select(l => new { index = l.Index, name = l.Name, op = l.OpType, node = l.NodeName, shape = l.Shape, parameters = l.Parameters, candidate = l.IsCandidate, is_default = l.Name == defaultLayer }),
                 };
-                stdout.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+                stdout.WriteLine(JsonSerializer.Serialize(doc, FiniteJson.Indented));
                 return 0;
             }
             var con = Term.For(stdout);

@@ -8,9 +8,8 @@ internal static class MethodsCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "also list each method's parameters (type, default, help)" };
+        var verbose = Program.Verbose; // global; here it also lists each method's parameters (type, default, help)
         var cmd = new Command("methods", "list the explanation methods");
-        cmd.Options.Add(verbose);
         cmd.SetAction(p =>
         {
             foreach (var m in MethodRegistry.All)

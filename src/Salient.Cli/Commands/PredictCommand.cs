@@ -44,7 +44,7 @@ internal static class PredictCommand
                 {
                     string message = Program.CliWording(e.Message);
                     failures.Add((file, message));
-                    if (asJson) stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["schema"] = JsonSchema.Version, ["image"] = file, ["status"] = "error", ["error"] = message }));
+                    if (asJson) stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["schema"] = JsonSchema.Version, ["image"] = file, ["status"] = "error", ["error"] = message }, FiniteJson.Compact));
                     else stderr.WriteLine($"error: {file}: {message}");
                     continue;
                 }
@@ -57,7 +57,7 @@ internal static class PredictCommand
                         ["image"] = file,
                         ["status"] = "ok",
                         ["predictions"] = preds.Select(q => new { @class = q.ClassIndex, label = q.Label, probability = q.Probability, logit = q.Logit }),
-                    }));
+                    }, FiniteJson.Compact));
                     continue;
                 }
                 con.MarkupLine($"[bold]{Markup.Escape(file)}[/]");

@@ -161,7 +161,7 @@ internal static class VisualizeCommand
                         predicted = x.Top is { } t ? new { @class = t.ClassIndex, label = t.Label, probability = t.Probability } : null,
                     }),
                 };
-                stdout.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+                stdout.WriteLine(JsonSerializer.Serialize(doc, FiniteJson.Indented));
                 return interrupted ? CtrlC.ExitCode : 0;
             }
             var con = Term.For(stdout);

@@ -33,6 +33,9 @@ public sealed class GradientEngine : IDisposable
 
     private readonly Lazy<bool> _linearBatch;
 
+    /// <summary>For a model's engine: takes the model's lease for one call (so the model's Dispose waits for it).</summary>
+    internal Func<IDisposable>? Lease { get; init; }
+
     public GradientEngine(SalientModel model) : this(model.Graph, model.Input, model.Runtime) { }
 
     /// <summary>The ops that have a gradient rule.</summary>
@@ -46,6 +49,7 @@ public sealed class GradientEngine : IDisposable
     {
         if (input.Name != _input.Name)
             throw new SalientException($"the model input is '{_input.Name}', not '{input.Name}'");
+        using var lease = Lease?.Invoke();
         return Build(request, input.Shape).Run(input, seed);
     }
 

@@ -26,7 +26,7 @@ public static class Explainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(request);
-        model.ThrowIfDisposed();
+        using var lease = model.Enter(); // a Dispose on another thread waits for this call to end before freeing sessions
         if (items.Count == 0) throw new ArgumentException("no images to explain", nameof(items));
         if (items.Any(i => i is null)) throw new ArgumentNullException(nameof(items), "an item is null");
         var structure = model.Structure();
@@ -52,6 +52,7 @@ public static class Explainer
             : wanted.Append(structure.LogitsName).Distinct().ToDictionary(t => t, pass.Value);
         var forwardTime = sw.Elapsed;
         var logitsTensor = forward[structure.LogitsName];
+        SalientModel.CheckFinite(logitsTensor, items.Count);
         int classes = structure.ClassCount;
         var logits = Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray();
 

@@ -30,23 +30,8 @@ internal static class ImageLoader
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new SalientException("no image file given");
-        byte[] bytes;
-        try
-        {
-            if (Directory.Exists(path))
-                throw new SalientException($"'{path}' is a directory, not an image file");
-            if (!File.Exists(path))
-                throw new SalientException($"image file '{path}' not found");
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (SalientException) { throw; }
-        catch (FileNotFoundException) { throw new SalientException($"image file '{path}' not found"); }
-        catch (DirectoryNotFoundException) { throw new SalientException($"image file '{path}' not found"); }
-        catch (UnauthorizedAccessException) { throw new SalientException($"cannot read image file '{path}': permission denied"); }
-        catch (Exception e) when (e is IOException or NotSupportedException or ArgumentException or OutOfMemoryException)
-        {
-            throw new SalientException($"cannot read image file '{path}': {OneLine(e.Message)}", e);
-        }
+        // A regular file only (a device, FIFO or folder is refused before opening), never more bytes than its size.
+        byte[] bytes = SafeFiles.ReadRegularFile(path, "image file");
         return Decode(bytes, path, options);
     }
 

@@ -16,6 +16,10 @@ public sealed class SalientModel : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<GraphSession>> _sessions = new();
     private readonly ConcurrentDictionary<Type, Lazy<object>> _parts = new();
     private volatile bool _disposed;
+    // Leases (see Enter): native memory is released when the model is disposed and no call is in flight.
+    private readonly object _gate = new();
+    private int _leases;
+    private bool _released;
 
     private SalientModel(string path, Graph graph, InputSpec input, ModelOptions options, Sidecar? sidecar, Labels? builtInLabels = null)
     {
@@ -51,6 +55,41 @@ public sealed class SalientModel : IDisposable
         return (T)_parts.GetOrAdd(typeof(T), _ => new Lazy<object>(() => create(this))).Value;
     }
 
+    /// <summary>
+    /// Takes a lease for one call: throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/>
+    /// has been called; while any lease is held the sessions (and every part's native memory) stay alive,
+    /// and the last lease to end after Dispose releases them. Every public entry point that reaches ONNX
+    /// Runtime holds one, so a Dispose on another thread never frees memory a run is using. Leases nest.
+    /// </summary>
+    internal Lease Enter()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _leases++;
+        }
+        return new Lease(this);
+    }
+
+    private void Exit()
+    {
+        bool release;
+        lock (_gate)
+        {
+            _leases--;
+            release = _leases == 0 && _disposed && !_released;
+            if (release) _released = true;
+        }
+        if (release) ReleaseNative();
+    }
+
+    /// <summary>One call's hold on the model's native resources (<see cref="Enter"/>).</summary>
+    internal sealed class Lease(SalientModel model) : IDisposable
+    {
+        private int _done;
+        public void Dispose() { if (Interlocked.Exchange(ref _done, 1) == 0) model.Exit(); }
+    }
+
     /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> has been called.</summary>
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
@@ -73,12 +112,17 @@ public sealed class SalientModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new ModelOptions();
+        CheckLimits(options); // before the file is read or anything is allocated
         var graph = OnnxReader.ReadFile(path);
         ConstantFolder.Fold(graph);
         var input = InputSpec.Detect(graph);
         if (options.Size is { } size && (input.Width is { } w && w != size.Width || input.Height is { } h && h != size.Height))
             throw new SalientException($"the model's input is fixed at {input.Width}×{input.Height}; the `size` option {size.Width}x{size.Height} cannot be used");
         var model = new SalientModel(path, graph, input, options, Sidecar.TryLoad(path));
+        long inputPixels = (long)model.InputSize.Width * model.InputSize.Height * Math.Max(1, input.DynamicBatch ? 1 : input.FixedBatch);
+        if (inputPixels > options.MaxPixels)
+            throw new SalientException($"the model's input {model.InputSize.Width}×{model.InputSize.Height}" + (input.DynamicBatch || input.FixedBatch <= 1 ? "" : $" × batch {input.FixedBatch}")
+                + $" is {inputPixels} pixels, over the pixel limit {options.MaxPixels} (the `max-pixels` option)");
         model.Structure(); // probe once: fails now, clearly, if ORT cannot run the model
         return model;
     }
@@ -98,6 +142,7 @@ public sealed class SalientModel : IDisposable
     public static SalientModel LoadBuiltIn(ModelOptions? options = null)
     {
         options ??= new ModelOptions();
+        CheckLimits(options);
         var graph = OnnxReader.Read(BuiltInResource("mobilenetv2-w8.onnx"), BuiltInModelPath);
         ConstantFolder.Fold(graph);
         var input = InputSpec.Detect(graph);
@@ -124,6 +169,25 @@ public sealed class SalientModel : IDisposable
         return bytes;
     }
 
+    /// <summary>The largest accepted pixel limit: 3 float channels of it still fit one .NET array.</summary>
+    public const long MaxPixelLimit = int.MaxValue / 4;
+
+    /// <summary>Options bounded up front, each with a one-line error naming it.</summary>
+    private static void CheckLimits(ModelOptions options)
+    {
+        if (options.MaxPixels is <= 0 or > MaxPixelLimit)
+            throw new SalientException($"the `max-pixels` option {options.MaxPixels} must be between 1 and {MaxPixelLimit}");
+        options.Runtime.Validate();
+        if (options.Size is { } size)
+        {
+            if (size.Width <= 0 || size.Height <= 0)
+                throw new SalientException($"the `size` option {size.Width}x{size.Height} must be positive");
+            long pixels = (long)size.Width * size.Height;
+            if (pixels > options.MaxPixels)
+                throw new SalientException($"the `size` option {size.Width}x{size.Height} is {pixels} input pixels, over the pixel limit {options.MaxPixels} (the `max-pixels` option)");
+        }
+    }
+
     public static Preprocessing DefaultPreprocessing(InputSpec input) =>
         input.Type == DataType.UInt8 ? new Preprocessing("uint8", [0f], [1f], 1f, false)
         : input.Channels == 1 ? Preprocessing.Raw
@@ -140,7 +204,7 @@ public sealed class SalientModel : IDisposable
     /// <summary>Shapes, layouts, layer table and default layer for an input size (default: <see cref="InputSize"/>).</summary>
     public ModelStructure Structure(int? height = null, int? width = null)
     {
-        ThrowIfDisposed();
+        using var lease = Enter();
         var key = (height ?? InputSize.Height, width ?? InputSize.Width);
         return _structures.GetOrAdd(key, k => new Lazy<ModelStructure>(() =>
         {
@@ -229,10 +293,13 @@ public sealed class SalientModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(tensors);
+        using var lease = Enter();
         var structure = Structure();
         var wanted = tensors.Append(structure.LogitsName).Distinct().ToList();
         if (!Input.DynamicBatch && items.Count != Input.FixedBatch)
         {
+            if (Input.FixedBatch != 1)
+                throw new SalientException($"the model's batch size is fixed at {Input.FixedBatch}; Salient feeds batches of 1 or a dynamic batch ({items.Count} images given)");
             // Fixed-batch model: run item by item and concatenate along the batch axis.
             var parts = items.Select(it => Run([it], tensors)).ToList();
             return wanted.ToDictionary(n => n, n => Concat(parts.Select(p => p[n]).ToList()));
@@ -252,10 +319,12 @@ public sealed class SalientModel : IDisposable
     public IReadOnlyList<Prediction>[] Predict(IReadOnlyList<PreparedInput> items, int top = 5)
     {
         ArgumentNullException.ThrowIfNull(items);
+        using var lease = Enter();
         var structure = Structure();
         var outs = Run(items, structure.OutputName);
         var logits = outs[structure.LogitsName];
         var probs = outs[structure.OutputName];
+        CheckFinite(logits, items.Count);
         int classes = (int)(logits.Length / items.Count);
         var result = new IReadOnlyList<Prediction>[items.Count];
         for (int b = 0; b < items.Count; b++)
@@ -266,6 +335,19 @@ public sealed class SalientModel : IDisposable
                 .Select(i => new Prediction(i, ClassName(i), l[i], p[i])).ToList();
         }
         return result;
+    }
+
+    /// <summary>
+    /// Predict and explain refuse logits that are not finite (NaN or ±∞) with one line naming the output:
+    /// there is no meaningful class, probability or map to give.
+    /// </summary>
+    internal static void CheckFinite(TensorValue logits, int items)
+    {
+        int per = items > 0 ? (int)(logits.Length / items) : 0;
+        for (long i = 0; i < logits.Length; i++)
+            if (!float.IsFinite(logits.Data[i]))
+                throw new SalientException($"the model's output '{logits.Name}' is not finite ({logits.Data[i]} at index {(per > 0 ? i % per : i)}" +
+                    (items > 1 && per > 0 ? $" of image {i / per + 1}" : "") + "); the model or its preprocessing produces invalid values");
     }
 
     public IReadOnlyList<Prediction> Predict(RgbImage image, int top = 5) => Predict([Prepare(image)], top)[0];
@@ -302,6 +384,9 @@ public sealed class SalientModel : IDisposable
         if (RankForm(spec, "top", logits.Length) is not null)
             throw new SalientException($"class '{spec}' names several classes; it is valid in a class list (explain), not where one class is needed");
         int classes = logits.Length;
+        // Any integer is an index, also one too large for int ("99999999999" is out of range, not a label).
+        if (System.Text.RegularExpressions.Regex.IsMatch(spec, @"^[+-]?[0-9]+$") && !int.TryParse(spec, out _))
+            throw new SalientException($"class index {spec} is out of range: the model has {classes} classes (0–{classes - 1})");
         if (int.TryParse(spec, out int idx))
         {
             if (idx < 0 || idx >= classes)
@@ -324,9 +409,26 @@ public sealed class SalientModel : IDisposable
         return k;
     }
 
+    /// <summary>
+    /// Every later call throws <see cref="ObjectDisposedException"/>. Calls in flight on other threads
+    /// finish (or fail with ObjectDisposedException when they need a new session); the sessions and parts
+    /// are released now when none is in flight, else by the last one to finish. Never blocks.
+    /// </summary>
     public void Dispose()
     {
-        _disposed = true;
+        bool release;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            release = _leases == 0 && !_released;
+            if (release) _released = true;
+        }
+        if (release) ReleaseNative();
+    }
+
+    private void ReleaseNative()
+    {
         foreach (var s in _sessions.Values) if (s.IsValueCreated) s.Value.Dispose();
         _sessions.Clear();
         foreach (var p in _parts.Values) if (p.IsValueCreated && p.Value is IDisposable d) d.Dispose();

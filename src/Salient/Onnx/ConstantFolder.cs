@@ -43,7 +43,9 @@ internal static class ConstantFolder
 
     private static Tensor? TryEvaluate(Node n, Graph g, long opset)
     {
-        Tensor In(int i) => g.Initializers[n.Inputs[i]];
+        // A malformed node may have fewer inputs than its op reads (a node with none passes "all inputs constant").
+        Tensor In(int i) => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t)
+            ? t : throw new SalientException($"{n.Describe()} has {n.Inputs.Count} inputs; its op reads input {i}, which is missing");
         switch (n.OpType)
         {
             case "Constant":

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Google.Protobuf;
 using Salient.Onnx.Proto;
 
@@ -8,17 +9,18 @@ internal static class OnnxReader
 {
     public static Graph ReadFile(string path)
     {
-        if (!File.Exists(path))
-            throw new SalientException(Directory.Exists(path) ? $"model path '{path}' is a folder, not an .onnx file" : $"model file '{path}' not found");
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new SalientException($"cannot read model file '{path}': {e.Message}", e); }
-        return Read(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        // Only a regular file is read (a device, FIFO or folder is refused before opening), never more
+        // than its size. External data may come from the folder the model was named in, or from the
+        // folder of the file a linked model resolves to — both with links resolved.
+        byte[] bytes = SafeFiles.ReadRegularFile(path, "model file");
+        string named = SafeFiles.RealPath(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string resolved = Path.GetDirectoryName(SafeFiles.RealPath(path))!;
+        return Read(bytes, path, named, resolved);
     }
 
-    public static Graph Read(byte[] bytes, string nameForMessages = "model", string? externalDataDir = null)
+    public static Graph Read(byte[] bytes, string nameForMessages = "model", string? externalDataDir = null, string? alternateDataDir = null)
     {
+        var dirs = externalDataDir is null ? null : new ExternalDirs(externalDataDir, alternateDataDir);
         ModelProto model;
         try { model = ModelProto.Parser.ParseFrom(bytes); }
         catch (Exception e) when (e is InvalidProtocolBufferException or InvalidOperationException or ArgumentException)
@@ -34,7 +36,7 @@ internal static class OnnxReader
         if (!g.Opsets.ContainsKey("")) g.Opsets[""] = 1;
 
         foreach (var t in model.Graph.Initializer)
-            g.Initializers[t.Name] = ConvertTensor(t, nameForMessages, externalDataDir);
+            g.Initializers[t.Name] = ConvertTensor(t, nameForMessages, dirs);
         foreach (var vi in model.Graph.Input)
             if (!g.Initializers.ContainsKey(vi.Name)) g.Inputs.Add(ConvertValueInfo(vi));
         foreach (var vi in model.Graph.Output) g.Outputs.Add(ConvertValueInfo(vi));
@@ -43,7 +45,7 @@ internal static class OnnxReader
         foreach (var n in model.Graph.Node)
         {
             var node = new Node(n.OpType, n.Input, n.Output, n.Name, n.Domain);
-            foreach (var a in n.Attribute) node.Attributes[a.Name] = ConvertAttribute(a, nameForMessages, externalDataDir);
+            foreach (var a in n.Attribute) node.Attributes[a.Name] = ConvertAttribute(a, nameForMessages, dirs);
             if (node.Outputs.Count == 0) throw new SalientException($"'{nameForMessages}': node #{index} ({n.OpType}) has no outputs");
             g.Nodes.Add(node);
             index++;
@@ -64,7 +66,7 @@ internal static class OnnxReader
         return new ValueInfo(vi.Name, (DataType)tt.ElemType, shape);
     }
 
-    internal static NodeAttribute ConvertAttribute(AttributeProto a, string model, string? dir)
+    internal static NodeAttribute ConvertAttribute(AttributeProto a, string model, ExternalDirs? dir)
     {
         var type = a.Type;
         // Very old files may leave 'type' unset; infer it from the populated field.
@@ -90,53 +92,64 @@ internal static class OnnxReader
         };
     }
 
-    internal static Tensor ConvertTensor(TensorProto t, string model, string? dir)
+    /// <summary>The folders external data may be read from (links resolved): the model's folder and, for a linked model, its target's.</summary>
+    internal sealed record ExternalDirs(string Dir, string? Alternate);
+
+    internal static Tensor ConvertTensor(TensorProto t, string model, ExternalDirs? dir)
     {
         var type = (DataType)t.DataType;
         long[] dims = t.Dims.ToArray();
-        long n = Tensor.ElementCount(dims);
-        if (dims.Any(d => d < 0) || n > int.MaxValue)
-            throw new SalientException($"'{model}': tensor '{t.Name}' has an invalid shape {Shapes.Format(dims)}");
         if (type == DataType.String)
             throw new SalientException($"'{model}': tensor '{t.Name}' holds strings; Salient handles numeric image models only");
+        // Checked 64-bit arithmetic, and every size compared with the data actually present before
+        // anything is allocated: a count that overflows, wraps to 0 or exceeds what the file holds is refused.
+        long n = Tensor.CheckedElementCount(dims, $"'{model}': tensor '{t.Name}'");
+        if (n > Array.MaxLength)
+            throw new SalientException($"'{model}': tensor '{t.Name}' has an invalid shape {Shapes.Format(dims)} ({n} elements)");
+        int size = DataTypes.SizeOf(type);
+        long needed = n * size;
 
         ReadOnlySpan<byte> raw = default;
         byte[]? external = null;
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            external = ReadExternal(t, model, dir);
+            external = ReadExternal(t, model, dir, needed);
             raw = external;
         }
         else if (!t.RawData.IsEmpty) raw = t.RawData.Span;
 
-        Array data = Tensor.NewArray(type, n);
         if (raw.Length > 0 || external is not null)
         {
-            int size = DataTypes.SizeOf(type);
-            if (raw.Length != n * size)
-                throw new SalientException($"'{model}': tensor '{t.Name}' has {raw.Length} bytes of data but shape {Shapes.Format(dims)} of {type} needs {n * size}; the file is truncated or corrupt");
-            if (data is bool[] bo) for (int i = 0; i < n; i++) bo[i] = raw[i] != 0;
-            else raw.CopyTo(AsSpan(data));
-            return new Tensor(t.Name, type, dims, data);
+            if (raw.Length != needed)
+                throw new SalientException($"'{model}': tensor '{t.Name}' has {raw.Length} bytes of data but shape {Shapes.Format(dims)} of {type} needs {needed}; the file is truncated or corrupt");
+            Array rawData = Tensor.NewArray(type, n);
+            if (rawData is bool[] bo) for (int i = 0; i < n; i++) bo[i] = raw[i] != 0;
+            else raw.CopyTo(AsSpan(rawData));
+            return new Tensor(t.Name, type, dims, rawData);
         }
 
-        void Check(int count)
+        int present = type switch
         {
-            if (count != n)
-                throw new SalientException($"'{model}': tensor '{t.Name}' has {count} values but shape {Shapes.Format(dims)} needs {n}; the file is corrupt");
-        }
+            DataType.Float => t.FloatData.Count,
+            DataType.Double => t.DoubleData.Count,
+            DataType.Int64 => t.Int64Data.Count,
+            DataType.UInt64 or DataType.UInt32 => t.Uint64Data.Count,
+            _ => t.Int32Data.Count,
+        };
+        if (present != n)
+            throw new SalientException($"'{model}': tensor '{t.Name}' has {present} values but shape {Shapes.Format(dims)} needs {n}; the file is corrupt");
+        Array data = Tensor.NewArray(type, n);
+
         switch (type)
         {
-            case DataType.Float: Check(t.FloatData.Count); t.FloatData.CopyTo((float[])data, 0); break;
-            case DataType.Double: Check(t.DoubleData.Count); t.DoubleData.CopyTo((double[])data, 0); break;
-            case DataType.Int64: Check(t.Int64Data.Count); t.Int64Data.CopyTo((long[])data, 0); break;
+            case DataType.Float: t.FloatData.CopyTo((float[])data, 0); break;
+            case DataType.Double: t.DoubleData.CopyTo((double[])data, 0); break;
+            case DataType.Int64: t.Int64Data.CopyTo((long[])data, 0); break;
             case DataType.UInt64 or DataType.UInt32:
-                Check(t.Uint64Data.Count);
                 for (int i = 0; i < n; i++)
                     if (data is ulong[] ul) ul[i] = t.Uint64Data[i]; else ((uint[])data)[i] = (uint)t.Uint64Data[i];
                 break;
             default:
-                Check(t.Int32Data.Count);
                 for (int i = 0; i < n; i++)
                 {
                     int v = t.Int32Data[i];
@@ -172,30 +185,62 @@ internal static class OnnxReader
         _ => throw new SalientException("unsupported tensor element type"),
     };
 
-    private static byte[] ReadExternal(TensorProto t, string model, string? dir)
+    private static byte[] ReadExternal(TensorProto t, string model, ExternalDirs? dirs, long needed)
     {
-        string? location = null;
-        long offset = 0, length = -1;
+        string? location = null, offsetText = null, lengthText = null;
         foreach (var kv in t.ExternalData)
         {
             if (kv.Key == "location") location = kv.Value;
-            else if (kv.Key == "offset") offset = long.Parse(kv.Value);
-            else if (kv.Key == "length") length = long.Parse(kv.Value);
+            else if (kv.Key == "offset") offsetText = kv.Value;
+            else if (kv.Key == "length") lengthText = kv.Value;
         }
-        if (location is null || dir is null)
+        if (location is null || dirs is null)
             throw new SalientException($"'{model}': tensor '{t.Name}' is stored in an external data file that cannot be located");
-        string full = Path.GetFullPath(Path.Combine(dir, location));
-        if (!full.StartsWith(Path.GetFullPath(dir), StringComparison.Ordinal))
-            throw new SalientException($"'{model}': external data location '{location}' points outside the model's folder");
+        long offset = ParseNonNegative(offsetText, "offset", 0);
+        long length = ParseNonNegative(lengthText, "length", -1);
+
+        // The file actually opened (every link resolved) must lie inside the model's folder, compared by
+        // whole path segments ("models_secret/" is not inside "models/").
+        string full;
+        try { full = SafeFiles.RealPath(Path.Combine(dirs.Dir, location)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        { throw new SalientException($"'{model}': external data location '{OneLine(location)}' cannot be resolved: {OneLine(e.Message)}", e); }
+        if (Path.IsPathRooted(location) || !(SafeFiles.IsWithin(full, dirs.Dir) || dirs.Alternate is { } alt && SafeFiles.IsWithin(full, alt)))
+            throw new SalientException($"'{model}': external data location '{OneLine(location)}' points outside the model's folder");
         if (!File.Exists(full))
-            throw new SalientException($"'{model}': external data file '{location}' for tensor '{t.Name}' not found next to the model");
-        using var fs = File.OpenRead(full);
-        if (length < 0) length = fs.Length - offset;
-        if (offset + length > fs.Length)
-            throw new SalientException($"'{model}': external data file '{location}' is shorter than tensor '{t.Name}' needs");
-        var buf = new byte[length];
-        fs.Seek(offset, SeekOrigin.Begin);
-        fs.ReadExactly(buf);
-        return buf;
+            throw new SalientException($"'{model}': external data file '{OneLine(location)}' for tensor '{t.Name}' not found next to the model");
+        SafeFiles.RequireRegularFile(full, "external data file");
+        long fileSize = new FileInfo(full).Length;
+        if (offset > fileSize)
+            throw new SalientException($"'{model}': external data offset {offset} of tensor '{t.Name}' is past the end of '{OneLine(location)}' ({fileSize} bytes)");
+        if (length < 0) length = fileSize - offset;
+        if (length > fileSize - offset)
+            throw new SalientException($"'{model}': external data length {length} at offset {offset} of tensor '{t.Name}' runs past the end of '{OneLine(location)}' ({fileSize} bytes)");
+        if (length != needed)
+            throw new SalientException($"'{model}': tensor '{t.Name}' has {length} bytes of external data (length) but its shape needs {needed}; the file is truncated or corrupt");
+        try
+        {
+            using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            var buf = new byte[length];
+            fs.Seek(offset, SeekOrigin.Begin);
+            fs.ReadExactly(buf);
+            return buf;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new SalientException($"'{model}': cannot read external data file '{OneLine(location)}': {OneLine(e.Message)}", e); }
+
+        long ParseNonNegative(string? text, string what, long absent)
+        {
+            if (text is null) return absent;
+            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v))
+                throw new SalientException($"'{model}': external data {what} '{OneLine(text)}' of tensor '{t.Name}' is not a non-negative integer");
+            return v;
+        }
+    }
+
+    private static string OneLine(string s)
+    {
+        var line = s.Split('\n')[0].Trim();
+        return line.Length > 200 ? line[..200] + "…" : line;
     }
 }

@@ -33,6 +33,22 @@ internal sealed class Tensor
         return n;
     }
 
+    /// <summary>
+    /// The element count of a shape read from a file: checked 64-bit product, every dimension ≥ 0;
+    /// anything else is a one-line <see cref="SalientException"/> naming <paramref name="what"/>.
+    /// </summary>
+    public static long CheckedElementCount(IReadOnlyList<long> dims, string what)
+    {
+        long n = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0) throw new SalientException($"{what} has a negative dimension in its shape {Shapes.Format(dims)}");
+            try { n = checked(n * d); }
+            catch (OverflowException) { throw new SalientException($"{what} has a shape {Shapes.Format(dims)} whose element count overflows"); }
+        }
+        return n;
+    }
+
     public static Tensor FromFloats(string name, long[] dims, float[] data) => new(name, DataType.Float, dims, data);
     public static Tensor FromInt64s(string name, long[] dims, long[] data) => new(name, DataType.Int64, dims, data);
     public static Tensor Scalar(string name, float v) => new(name, DataType.Float, [], new[] { v });
@@ -80,7 +96,9 @@ internal sealed class Tensor
     public static float BFloat16ToFloat(ushort v) => BitConverter.Int32BitsToSingle(v << 16);
 
     /// <summary>Allocates a typed array of <paramref name="n"/> elements for <paramref name="type"/>.</summary>
-    public static Array NewArray(DataType type, long n) => type switch
+    public static Array NewArray(DataType type, long n) => n < 0 || n > Array.MaxLength
+        ? throw new SalientException($"a tensor of {n} elements cannot be allocated")
+        : type switch
     {
         DataType.Float => new float[n],
         DataType.Double => new double[n],

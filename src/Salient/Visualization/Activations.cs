@@ -30,6 +30,7 @@ public static class Activations
     /// <summary>The activations of <paramref name="layer"/> for a batch of images (one forward pass per 8 images).</summary>
     public static IReadOnlyList<LayerActivations> Compute(SalientModel model, IReadOnlyList<RgbImage> images, string layer)
     {
+        using var lease = model.Enter();
         var structure = model.Structure();
         var (info, channels, h, w) = ResolvedTerm.Layer(structure, layer);
         var result = new List<LayerActivations>(images.Count);
@@ -80,6 +81,7 @@ public static class Activations
     /// </summary>
     public static IReadOnlyList<ChannelResponse> RankImages(SalientModel model, IReadOnlyList<string> files, string layer, int channel)
     {
+        using var lease = model.Enter();
         var structure = model.Structure();
         var (info, channels, h, w) = ResolvedTerm.Layer(structure, layer);
         if (channel < 0 || channel >= channels)

@@ -23,6 +23,7 @@ public sealed class FeatureVisualizer
         IProgress<VisualizationProgress>? progress = null, CancellationToken cancellation = default)
     {
         options ??= new VisualizationOptions();
+        using var lease = _model.Enter();
         if (objectives.Count == 0) throw new SalientException("nothing to visualize");
         var plan = VisualizationPlan.Create(_model, objectives, options);
         var results = new List<VisualizationResult>(objectives.Count);
