@@ -12,9 +12,11 @@ namespace Salient.Cli.Commands;
 /// The files of <c>salient explain</c> in the output folder: per image × method × class a panel
 /// (<c>STEM_METHOD_CLASS-LABEL.png</c>), the gradient image of image-valued methods, with <c>--raw</c>
 /// the maps as .npy; and <c>results.jsonl</c>, one line per map and one per failed image, flushed as
-/// each image finishes so it stays valid when a run is interrupted.
+/// each image finishes so it stays valid when a run is interrupted. A class-agnostic method (Eigen-CAM)
+/// gets one panel per image (<c>STEM_METHOD.png</c>) and still one results line per requested class, each
+/// pointing at that panel and marked <c>"class_agnostic": true</c>.
 /// </summary>
-internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm, float alpha, bool raw) : IDisposable
+internal sealed class ExplainOutput(SalientModel model, string dir, PanelOptions panel, bool raw) : IDisposable
 {
     public const string ResultsFile = "results.jsonl";
 
@@ -49,27 +51,30 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
     {
         var render = Stopwatch.StartNew();
         var image = o.Image!;
-        string baseName = $"{Slug(Path.GetFileNameWithoutExtension(o.Path))}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
-        var atOriginal = e.NormalizedAtOriginal();
+        string stem = $"{Slug(Path.GetFileNameWithoutExtension(o.Path))}_{Slug(e.Method)}";
+        string baseName = e.ClassAgnostic ? stem : $"{stem}_{e.ClassIndex}-{Slug(e.Label)}";
         string panelPath = Path.Combine(dir, baseName + ".png");
-        ImageWriter.SavePng(ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal), panelPath);
+        // a class-agnostic map is the same object for every class: its files are written once
+        bool first = !e.ClassAgnostic || ReferenceEquals(o.Explanations.First(x => x.Method == e.Method && x.Item == e.Item && x.Layer == e.Layer), e);
+        if (first) ImageWriter.SavePng(ExplanationRendering.Panel(model, e, image, panel), panelPath);
         string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
         // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
-        if (ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
+        if (first && ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
         {
             gradientPath = Path.Combine(dir, baseName + "_gradient.png");
             ImageWriter.SavePng(gradientImage, gradientPath);
         }
         if (raw)
         {
+            // raw maps at full resolution, whatever the panel's size
             rawPath = Path.Combine(dir, baseName + "_raw.npy");
-            Npy.Write(rawPath, e.RawMap, e.Height, e.Width);
             normPath = Path.Combine(dir, baseName + "_map.npy");
-            Npy.Write(normPath, atOriginal, image.Height, image.Width);
+            if (first) Npy.Write(rawPath, e.RawMap, e.Height, e.Width);
+            if (first) Npy.Write(normPath, e.NormalizedAtOriginal(), image.Height, image.Width);
             if (e.RawChannels is { } ch)
             {
                 channelsPath = Path.Combine(dir, baseName + "_channels.npy");
-                Npy.Write(channelsPath, ch, e.ChannelCount, e.Height, e.Width);
+                if (first) Npy.Write(channelsPath, ch, e.ChannelCount, e.Height, e.Width);
             }
         }
         log?.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
@@ -84,6 +89,8 @@ internal sealed class ExplainOutput(SalientModel model, string dir, Colormap cm,
             ["label"] = e.Label,
             ["logit"] = e.Logit,
             ["probability"] = e.Probability,
+            ["class_agnostic"] = e.ClassAgnostic,
+            ["normalize"] = e.NormalizedAcrossClasses ? "global" : "map",
             ["map_shape"] = new[] { e.Height, e.Width },
             ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
             ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
