@@ -26,7 +26,7 @@ internal static class ExplainCommand
         var cls = new Option<string>("--class", "-c") { Description = "class(es) to explain: auto (top-1) | topK | INDEX | LABEL, comma-separated", DefaultValueFactory = _ => "auto" };
         var outDir = new Option<string>("--out", "-o") { Description = "output folder", DefaultValueFactory = _ => "salient-out" };
         var colormap = new Option<string>("--colormap") { Description = "jet | turbo | viridis | inferno | gray | coolwarm (diverging: signed maps centred at 0)", DefaultValueFactory = _ => "jet" };
-        var scale = new Option<string>("--scale") { Description = "colorbar scale: norm (the [0,1] map) | raw (the map's own values)", DefaultValueFactory = _ => "norm" };
+        var scale = new Option<string>("--colorbar") { Description = "colorbar scale: norm (the [0,1] map) | raw (the map's own values; --scale is the preprocessing's)", DefaultValueFactory = _ => "norm" };
         var normalize = new Option<string>("--normalize") { Description = "map: each map to [0,1] on its own | global: one scale across the classes of an image", DefaultValueFactory = _ => "map" };
         var fullRes = new Option<bool>("--full-resolution") { Description = $"panels at the image's resolution (default: tiles at most {HeatmapRenderer.MaxTileSize} px)" };
         var memory = new Option<string>("--memory") { Description = "memory budget for batches, e.g. 512M, 2G", DefaultValueFactory = _ => "1G" };
@@ -37,7 +37,7 @@ internal static class ExplainCommand
 
         // One option per declared method parameter (generated from the declarations); each sets the
         // request parameter of the same name and wins over --param.
-        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--scale", "--normalize", "--full-resolution", "--memory"]);
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--colorbar", "--normalize", "--full-resolution", "--memory"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
@@ -50,7 +50,7 @@ internal static class ExplainCommand
             float a = p.GetValue(alpha);
             if (a is < 0 or > 1 || float.IsNaN(a)) throw new SalientException($"--alpha {a} must be between 0 and 1");
             var scaleName = p.GetValue(scale)!.Trim().ToLowerInvariant();
-            if (scaleName is not ("norm" or "normalized" or "raw")) throw new SalientException($"--scale '{p.GetValue(scale)}' must be norm or raw");
+            if (scaleName is not ("norm" or "normalized" or "raw")) throw new SalientException($"--colorbar '{p.GetValue(scale)}' must be norm or raw");
             var normalizeName = p.GetValue(normalize)!.Trim().ToLowerInvariant();
             if (normalizeName is not ("map" or "global")) throw new SalientException($"--normalize '{p.GetValue(normalize)}' must be map or global");
             var panel = new PanelOptions { Colormap = cm, Alpha = a, RawScale = scaleName == "raw", FullResolution = p.GetValue(fullRes) };

@@ -94,6 +94,7 @@ internal static class VisualizeCommand
                 BatchSize = p.GetValue(batch),
             };
             int totalSteps = options.Steps ?? recipe.Steps;
+            Imaging.RgbImage Shown(VisualizationResult r) => recipe.DeepVis is not null ? ContrastStretch.Apply(r.Image) : r.Image;
             bool quiet = p.GetValue(json);
             if (!quiet)
                 stdout.WriteLine($"visualizing {objectives.Count} unit{(objectives.Count == 1 ? "" : "s")} with preset {recipe.Name} ({totalSteps} steps; {(object?)recipe.DeepVis ?? recipe.Lucid})");
@@ -107,7 +108,10 @@ internal static class VisualizeCommand
             foreach (var r in results)
             {
                 string file = Path.Combine(dir, r.Objective.FileStem + ".png");
-                ImageWriter.SavePng(r.Image, file);
+                // DeepVis presets: the PNG is contrast-stretched per image for display (as the paper's
+                // figures); the optimized values themselves go to .npy (H×W×3, pixel units).
+                ImageWriter.SavePng(Shown(r), file);
+                Npy.Write(Path.Combine(dir, r.Objective.FileStem + ".npy"), r.Image.Data, r.Image.Height, r.Image.Width, 3);
                 Prediction? top = r.Objective is ClassObjective ? model.Predict(r.Image, 1)[0] : null;
                 rows.Add((r, file, top));
             }
@@ -115,7 +119,7 @@ internal static class VisualizeCommand
             if (results.Count > 1)
             {
                 int side = tileSide ?? (results.Count <= 16 ? 0 : Math.Max(96, results[0].Image.Width / 2));
-                var tiles = results.Select(r => new Tile(side > 0 ? Imaging.Resampler.Resize(r.Image, side, side * r.Image.Height / r.Image.Width) : r.Image, caption(r.Objective))).ToList();
+                var tiles = results.Select(r => new Tile(side > 0 ? Imaging.Resampler.Resize(Shown(r), side, side * r.Image.Height / r.Image.Width) : Shown(r), caption(r.Objective))).ToList();
                 gridFile = Path.Combine(dir, gridStem + "-grid.png");
                 int columns = tiles.Count <= 8 ? tiles.Count : (int)Math.Ceiling(Math.Sqrt(tiles.Count));
                 ImageWriter.SavePng(TileGrid.Compose(tiles, columns, title: $"{Path.GetFileName(model.Path)} - {recipe.Name}, {totalSteps} steps"), gridFile);
