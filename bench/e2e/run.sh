@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# End-to-end timing of `salient explain FOLDER --method gradcam` (15 photos, startup included) against
+# the same job in Python the way pytorch-grad-cam does it (gradcam_torch.py), plus peak RSS of
+# smoothgrad alone and of every method on one photo, and `salient predict` startup.
+#
+# usage: bench/e2e/run.sh [SALIENT]   (default: the Release build's apphost; build it first with
+#        `dotnet build -c Release`; another build, e.g. a ReadyToRun publish, can be passed)
+# needs: /usr/bin/python3 with torch, torchvision, cv2 (Debian: python3-torch python3-torchvision python3-opencv),
+#        /usr/bin/time, ../shared beside the repository.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+shared="${SALIENT_SHARED:-$repo/../shared}"
+salient="${1:-$repo/src/Salient.Cli/bin/Release/net10.0/Salient.Cli}"
+runs="${RUNS:-3}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+/usr/bin/python3 "$here/make_photos.py" "$shared" "$work/photos"
+model="$shared/models/mobilenetv2-fp32.onnx"
+
+# median wall seconds and max RSS (MB) of $runs runs of a command
+measure() {
+  local label="$1"; shift
+  local times=() rss=0
+  for i in $(seq "$runs"); do
+    rm -rf "$work/out"
+    /usr/bin/time -f "%e %M" -o "$work/t" "$@" > /dev/null 2> "$work/err" || { cat "$work/err"; exit 1; }
+    read -r t m < "$work/t"
+    times+=("$t"); (( m > rss )) && rss=$m
+  done
+  local med
+  med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
+  printf '%-44s median %6.2f s  (runs: %s)  peak RSS %5d MB\n' "$label" "$med" "${times[*]}" $(( rss / 1024 ))
+  echo "$med" > "$work/last"
+}
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+measure "salient explain 15 photos gradcam" "$salient" explain "$work/photos" --model "$model" --method gradcam --out "$work/out"
+s=$(cat "$work/last")
+measure "python pytorch-grad-cam recipe 15 photos" /usr/bin/python3 "$here/gradcam_torch.py" "$work/photos" "$work/out"
+p=$(cat "$work/last")
+echo "ratio salient / python: $(echo "scale=3; $s / $p" | bc)"
+measure "salient predict 1 image (startup)" "$salient" predict "$shared/images/both.png" --model "$model"
+measure "python import torch+torchvision only" /usr/bin/python3 -c "import torch, torchvision, cv2"
+photo="$shared/images/puppies.jpg"
+runs=1 # memory: one run each
+measure "salient explain smoothgrad (1600x1200)" "$salient" explain "$photo" --model "$model" --method smoothgrad --out "$work/out"
+all=$("$salient" methods | awk 'NF && $1 ~ /^[a-z0-9-]+$/ {print $1}' | paste -sd, -)
+measure "salient explain all methods (1600x1200)" "$salient" explain "$photo" --model "$model" --method "$all" --out "$work/out"
+measure "salient explain all methods, --memory 512M" "$salient" explain "$photo" --model "$model" --method "$all" --memory 512M --out "$work/out"
