@@ -19,28 +19,31 @@ trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 "$here/make_photos.py" "$shared" "$work/photos"
 model="$shared/models/mobilenetv2-fp32.onnx"
 
-# median wall seconds and max RSS (MB) of $runs runs of a command
+# median wall seconds, median CPU seconds (user + sys: steadier than wall time on a busy machine)
+# and max RSS (MB) of $runs runs of a command
 measure() {
   local label="$1"; shift
-  local times=() rss=0
+  local times=() cpus=() rss=0 t u s m
   for i in $(seq "$runs"); do
     rm -rf "$work/out"
-    /usr/bin/time -f "%e %M" -o "$work/t" "$@" > /dev/null 2> "$work/err" || { cat "$work/err"; exit 1; }
-    read -r t m < "$work/t"
-    times+=("$t"); (( m > rss )) && rss=$m
+    /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" > /dev/null 2> "$work/err" || { cat "$work/err"; exit 1; }
+    read -r t u s m < "$work/t"
+    times+=("$t"); cpus+=("$(echo "$u + $s" | bc)"); (( m > rss )) && rss=$m
   done
-  local med
+  local med cpu
   med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-  printf '%-44s median %6.2f s  (runs: %s)  peak RSS %5d MB\n' "$label" "$med" "${times[*]}" $(( rss / 1024 ))
-  echo "$med" > "$work/last"
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
+  printf '%-44s wall %6.2f s (runs: %s)  cpu %6.2f s  peak RSS %5d MB\n' "$label" "$med" "${times[*]}" "$cpu" $(( rss / 1024 ))
+  echo "$med $cpu" > "$work/last"
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 measure "salient explain 15 photos gradcam" "$salient" explain "$work/photos" --model "$model" --method gradcam --out "$work/out"
-s=$(cat "$work/last")
+read -r s sc < "$work/last"
 measure "python pytorch-grad-cam recipe 15 photos" /usr/bin/python3 "$here/gradcam_torch.py" "$work/photos" "$work/out"
-p=$(cat "$work/last")
-echo "ratio salient / python: $(echo "scale=3; $s / $p" | bc)"
+read -r p pc < "$work/last"
+echo "ratio salient / python: wall $(echo "scale=3; $s / $p" | bc), cpu $(echo "scale=3; $sc / $pc" | bc)"
+[ "${SKIP_MEMORY:-0}" = 1 ] && exit 0
 measure "salient predict 1 image (startup)" "$salient" predict "$shared/images/both.png" --model "$model"
 measure "python import torch+torchvision only" /usr/bin/python3 -c "import torch, torchvision, cv2"
 photo="$shared/images/puppies.jpg"

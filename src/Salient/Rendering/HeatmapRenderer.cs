@@ -167,11 +167,9 @@ public static class HeatmapRenderer
         }
         int tickH = Canvas.LineHeight(TickSize);
         float[] tickY = [by, by + th / 2f - tickH / 2f, by + th - tickH];
+        // (no tick marks: beside the labels they read as minus signs)
         for (int i = 0; i < 3; i++)
-        {
-            canvas.Fill(bx + BarWidth, (int)Math.Round(i == 0 ? by : i == 1 ? by + th / 2f : by + th - 1), 3, 1, TextColor);
             canvas.Text(ticks[i], bx + BarWidth + 4, tickY[i], TickSize, TextColor);
-        }
         canvas.Text(spec.Scale.Name, bx, by + th + 3, CaptionSize, CaptionColor);
 
         if (hasTitle)
