@@ -43,9 +43,9 @@ read -r s sc < "$work/last"
 measure "python pytorch-grad-cam recipe 15 photos" /usr/bin/python3 "$here/gradcam_torch.py" "$work/photos" "$work/out"
 read -r p pc < "$work/last"
 echo "ratio salient / python: wall $(echo "scale=3; $s / $p" | bc), cpu $(echo "scale=3; $sc / $pc" | bc)"
-[ "${SKIP_MEMORY:-0}" = 1 ] && exit 0
 measure "salient predict 1 image (startup)" "$salient" predict "$shared/images/both.png" --model "$model"
 measure "python import torch+torchvision only" /usr/bin/python3 -c "import torch, torchvision, cv2"
+[ "${SKIP_MEMORY:-0}" = 1 ] && exit 0
 photo="$shared/images/puppies.jpg"
 runs=1 # memory: one run each
 measure "salient explain smoothgrad (1600x1200)" "$salient" explain "$photo" --model "$model" --method smoothgrad --out "$work/out"

@@ -89,7 +89,8 @@ public static class ExplanationRendering
             foreach (var v in e.RawMap) if (float.IsFinite(v)) m = Math.Max(m, Math.Abs(v));
             var signed = new float[e.RawMap.Length];
             for (int i = 0; i < signed.Length; i++) signed[i] = m > 0 ? 0.5f + 0.5f * e.RawMap[i] / m : 0.5f;
-            return (signed, options.RawScale ? new ColorScale(-m, m, "raw") : new ColorScale(-1, 1, name));
+            // (per map, also with --normalize global: the signed view scales each map by its own max|raw|)
+            return (signed, options.RawScale ? new ColorScale(-m, m, "raw") : new ColorScale(-1, 1, "norm"));
         }
         if (!options.RawScale) return (e.Normalized, e.NormalizedAcrossClasses ? new ColorScale(0, 1, name) : ColorScale.Normalized);
         float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
