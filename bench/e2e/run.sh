@@ -49,6 +49,6 @@ measure "python import torch+torchvision only" /usr/bin/python3 -c "import torch
 photo="$shared/images/puppies.jpg"
 runs=1 # memory: one run each
 measure "salient explain smoothgrad (1600x1200)" "$salient" explain "$photo" --model "$model" --method smoothgrad --out "$work/out"
-all=$("$salient" methods | awk 'NF && $1 ~ /^[a-z0-9-]+$/ {print $1}' | paste -sd, -)
+all=$("$salient" methods | awk 'NF && $1 ~ /^[a-z0-9+-]+$/ {print $1}' | paste -sd, -)
 measure "salient explain all methods (1600x1200)" "$salient" explain "$photo" --model "$model" --method "$all" --out "$work/out"
 measure "salient explain all methods, --memory 512M" "$salient" explain "$photo" --model "$model" --method "$all" --memory 512M --out "$work/out"

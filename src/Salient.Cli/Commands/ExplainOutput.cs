@@ -58,7 +58,7 @@ internal sealed class ExplainOutput(SalientModel model, string dir, PanelOptions
         bool first = !e.ClassAgnostic || ReferenceEquals(o.Explanations.First(x => x.Method == e.Method && x.Item == e.Item && x.Layer == e.Layer), e);
         if (first) ImageWriter.SavePng(ExplanationRendering.Panel(model, e, image, panel), panelPath);
         string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
-        // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
+        // Image-valued methods (guided backprop…): the gradient image (standardized, stretched to the 98th percentile of |z|, clipped).
         if (first && ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
         {
             gradientPath = Path.Combine(dir, baseName + "_gradient.png");

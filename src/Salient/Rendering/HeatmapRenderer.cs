@@ -133,6 +133,7 @@ public static class HeatmapRenderer
         var seen = spec.Seen is { IsWholeImage: false } c ? Scale(c, w, h, sw, sh) : null;
         var middle = spec.Middle?.Invoke(spec.Seen is null ? CropGeometry.Whole(sw, sh) : Scale(spec.Seen, w, h, sw, sh));
         var (heat, overlay) = HeatAndOverlay(small, mapTile, spec.Colormap, spec.Alpha, seen);
+        if (middle is not null && seen is not null) middle = MarkNotSeen(middle, seen);
         int rep = longSide < MinTileSize ? (MinTileSize + longSide - 1) / longSide : 1;
         int tw = sw * rep, th = sh * rep;
 
@@ -234,6 +235,26 @@ public static class HeatmapRenderer
             }
         });
         return (new RgbImage(w, h, heat), new RgbImage(w, h, over));
+    }
+
+    /// <summary>A copy of a tile with the pixels outside <paramref name="seen"/> drawn as the not-seen pattern.</summary>
+    private static RgbImage MarkNotSeen(RgbImage tile, CropGeometry seen)
+    {
+        var d = (float[])tile.Data.Clone();
+        for (int y = 0; y < tile.Height; y++)
+        {
+            double cy = y + 0.5;
+            bool rowIn = cy >= seen.Y && cy < seen.Y + seen.Height;
+            for (int x = 0; x < tile.Width; x++)
+            {
+                double cx = x + 0.5;
+                if (rowIn && cx >= seen.X && cx < seen.X + seen.Width) continue;
+                var n = IsHatch(x, y) ? NotSeenHatch : NotSeen;
+                int o = 3 * (y * tile.Width + x);
+                d[o] = n.R; d[o + 1] = n.G; d[o + 2] = n.B;
+            }
+        }
+        return new RgbImage(tile.Width, tile.Height, d);
     }
 
     /// <summary>A white line with a dark line inside around the seen rectangle of a tile, visible on any background.</summary>

@@ -152,6 +152,10 @@ public class HeatmapRendererTests
             Assert.True(o.R < 200 * 0.35f + 0.65f * 100 && o.R == o.B, $"overlay outside the crop is dimmed gray, got {o}");
         }
         Assert.Equal(2, seenColors.Count); // background and hatch lines
+        // an image-valued middle tile (a gradient) is marked the same way
+        var g = HeatmapRenderer.Panel(original, new float[200], Colormap.Jet, 0.5f, "t", crop, Solid(20, 10, 128, 128, 128));
+        for (int x = 0; x < 30; x++) Assert.Equal(p.GetPixel(heatX + x, Top + 30), g.GetPixel(heatX + x, Top + 30));
+        Assert.Equal((128f, 128f, 128f), g.GetPixel(heatX + 70, Top + 30));
         Assert.True(HeatmapRenderer.IsHatch(0, 0) && !HeatmapRenderer.IsHatch(4, 0));
     }
 
