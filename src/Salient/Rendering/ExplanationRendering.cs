@@ -39,7 +39,10 @@ public static class ExplanationRendering
         return e.Probability < RejectedProbability ? title + " (model rejects this class)" : title;
     }
 
-    /// <summary>"original | heatmap | overlay" with a colorbar; for image-valued methods the middle tile is the gradient image.</summary>
+    /// <summary>
+    /// "original | heatmap | overlay" with a colorbar; for image-valued methods the middle tile is the gradient image.
+    /// <paramref name="mapAtOriginal"/> is ignored (kept for source compatibility): panels are drawn from the map grid at tile size.
+    /// </summary>
     public static RgbImage Panel(SalientModel model, Explanation e, RgbImage original, Colormap cm, float alpha, float[]? mapAtOriginal = null) =>
         Panel(model, e, original, new PanelOptions { Colormap = cm, Alpha = alpha });
 
