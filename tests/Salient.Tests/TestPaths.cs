@@ -25,6 +25,17 @@ public static class TestPaths
         }
     }
 
+    /// <summary>The repository root (the folder above the test binary holding Salient.sln).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Salient.sln"))) return d.FullName;
+            throw new DirectoryNotFoundException("repository root (Salient.sln) not found above " + AppContext.BaseDirectory);
+        }
+    }
+
     public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     public static readonly RuntimeOptions Runtime = new() { IntraOpThreads = 1 };

@@ -25,7 +25,11 @@ internal static class ExplainCommand
         var layer = new Option<string>("--layer", "-l") { Description = "target layer: auto | NAME | NAME1,NAME2 (maps averaged)", DefaultValueFactory = _ => "auto" };
         var cls = new Option<string>("--class", "-c") { Description = "class(es) to explain, comma-separated: auto (top-1) | topK (the K best, one map each) | rankK (the K-th best) | INDEX | LABEL", DefaultValueFactory = _ => "auto" };
         var outDir = new Option<string>("--out", "-o") { Description = "output folder", DefaultValueFactory = _ => "salient-out" };
-        var colormap = new Option<string>("--colormap") { Description = "jet | turbo | viridis | inferno | gray", DefaultValueFactory = _ => "jet" };
+        var colormap = new Option<string>("--colormap") { Description = "jet | turbo | viridis | inferno | gray | coolwarm (diverging: signed maps centred at 0)", DefaultValueFactory = _ => "jet" };
+        var scale = new Option<string>("--colorbar") { Description = "colorbar scale: norm (the [0,1] map) | raw (the map's own values; --scale is the preprocessing's)", DefaultValueFactory = _ => "norm" };
+        var normalize = new Option<string>("--normalize") { Description = "map: each map to [0,1] on its own | global: one scale across the classes of an image", DefaultValueFactory = _ => "map" };
+        var fullRes = new Option<bool>("--full-resolution") { Description = $"panels at the image's resolution (default: tiles at most {HeatmapRenderer.MaxTileSize} px)" };
+        var memory = new Option<string>("--memory") { Description = "memory budget for batches, e.g. 512M, 2G", DefaultValueFactory = _ => "1G" };
         var alpha = new Option<float>("--alpha") { Description = "heatmap opacity in the overlay (0–1)", DefaultValueFactory = _ => 0.5f };
         var raw = new Option<bool>("--raw") { Description = "also write the raw map (layer resolution) and the [0,1] map at the image's resolution as float32 .npy" };
         var json = new Option<bool>("--json") { Description = "JSON Lines on stdout, one object per map or failed image (schema in docs/json.md); human text on stderr" };
@@ -36,18 +40,23 @@ internal static class ExplainCommand
 
         // One option per declared method parameter (generated from the declarations); each sets the
         // request parameter of the same name and wins over --param.
-        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive"]);
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory }) cmd.Options.Add(o);
         foreach (var (o, _) in methodOptions) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             var cm = Colormaps.Parse(p.GetValue(colormap)!);
             float a = p.GetValue(alpha);
             if (a is < 0 or > 1 || float.IsNaN(a)) throw new SalientException($"--alpha {a} must be between 0 and 1");
+            var scaleName = p.GetValue(scale)!.Trim().ToLowerInvariant();
+            if (scaleName is not ("norm" or "normalized" or "raw")) throw new SalientException($"--colorbar '{p.GetValue(scale)}' must be norm or raw");
+            var normalizeName = p.GetValue(normalize)!.Trim().ToLowerInvariant();
+            if (normalizeName is not ("map" or "global")) throw new SalientException($"--normalize '{p.GetValue(normalize)}' must be map or global");
+            var panel = new PanelOptions { Colormap = cm, Alpha = a, RawScale = scaleName == "raw", FullResolution = p.GetValue(fullRes) };
             var parameters = ParseParams(p.GetValue(param));
             MethodOptions.Collect(p, methodOptions, parameters);
             var request = new ExplainRequest
@@ -56,6 +65,8 @@ internal static class ExplainCommand
                 Layers = Split(p.GetValue(layer)!),
                 Classes = Split(p.GetValue(cls)!),
                 Parameters = parameters,
+                NormalizeAcrossClasses = normalizeName == "global",
+                MemoryBudgetBytes = ParseMemory(p.GetValue(memory)!),
             };
             var methods = request.Methods.Select(MethodRegistry.Get).ToList(); // fail fast on a typo
             ParameterCheck.Validate(methods, parameters);
@@ -75,7 +86,7 @@ internal static class ExplainCommand
             int done = 0;
             bool interrupted;
             using var ctrlC = new CtrlC();
-            using (var output = new ExplainOutput(model, dir, cm, a, p.GetValue(raw), files, existing, asJson ? stdout : null))
+            using (var output = new ExplainOutput(model, dir, panel, p.GetValue(raw), files, existing, asJson ? stdout : null))
             {
                 var todo = files.Where(f => !output.Finished.Contains(Path.GetFullPath(f))).ToList();
                 if (todo.Count < files.Count) human.WriteLine($"skipping {files.Count - todo.Count} image{(files.Count - todo.Count == 1 ? "" : "s")} finished by an earlier run (--skip-existing)");
@@ -126,6 +137,17 @@ internal static class ExplainCommand
 
     internal static List<string> Split(string s) =>
         s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    /// <summary>"1G", "512M", "1.5GB", "800MiB", or bytes; binary units (1G = 2^30 bytes), at least 1M.</summary>
+    internal static long ParseMemory(string text)
+    {
+        var t = text.Trim().ToUpperInvariant().Replace("IB", "").TrimEnd('B');
+        double unit = t.EndsWith('K') ? 1 << 10 : t.EndsWith('M') ? 1 << 20 : t.EndsWith('G') ? 1 << 30 : 1;
+        if (unit > 1) t = t[..^1];
+        if (!double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || !(v * unit >= 1 << 20) || v * unit > 1L << 42)
+            throw new SalientException($"--memory '{text}' must be a size between 1M and 4T, e.g. 512M or 2G");
+        return (long)(v * unit);
+    }
 
     private static Dictionary<string, string> ParseParams(string[]? ps)
     {

@@ -16,7 +16,9 @@ namespace Salient.Cli.Commands;
 /// image finishes so it stays valid when a run is interrupted. A folder that already has files is
 /// refused unless <see cref="Existing.Force"/> (the earlier run's files are deleted first) or
 /// <see cref="Existing.Skip"/> (its finished images are kept and not redone), so the manifest always
-/// matches the folder. Records also go to <paramref name="json"/> (stdout with --json).
+/// matches the folder. Records also go to <paramref name="json"/> (stdout with --json). A class-agnostic
+/// method (Eigen-CAM) gets one panel per image (<c>STEM_METHOD.png</c>) and still one results line per
+/// requested class, each pointing at that panel and marked <c>"class_agnostic": true</c>.
 /// </summary>
 internal sealed class ExplainOutput : IDisposable
 {
@@ -28,8 +30,7 @@ internal sealed class ExplainOutput : IDisposable
 
     private readonly SalientModel model;
     private readonly string dir;
-    private readonly Colormap cm;
-    private readonly float alpha;
+    private readonly PanelOptions panel;
     private readonly bool raw;
     private readonly IReadOnlyDictionary<string, string> _stems;
     private readonly TextWriter? _json;
@@ -38,9 +39,9 @@ internal sealed class ExplainOutput : IDisposable
     /// <summary>Full paths of the images an earlier run finished (with --skip-existing).</summary>
     public HashSet<string> Finished { get; } = new(StringComparer.Ordinal);
 
-    public ExplainOutput(SalientModel model, string dir, Colormap cm, float alpha, bool raw, IReadOnlyList<string> inputs, Existing existing, TextWriter? json)
+    public ExplainOutput(SalientModel model, string dir, PanelOptions panel, bool raw, IReadOnlyList<string> inputs, Existing existing, TextWriter? json)
     {
-        (this.model, this.dir, this.cm, this.alpha, this.raw, _json) = (model, dir, cm, alpha, raw, json);
+        (this.model, this.dir, this.panel, this.raw, _json) = (model, dir, panel, raw, json);
         _stems = OutputNames.Stems(inputs);
         OutputFolder.Create(dir);
         var kept = new List<string>();
@@ -140,29 +141,36 @@ internal sealed class ExplainOutput : IDisposable
     {
         var render = Stopwatch.StartNew();
         var image = o.Image!;
-        string baseName = $"{_stems[o.Path]}_{Slug(e.Method)}_{e.ClassIndex}-{Slug(e.Label)}";
-        var atOriginal = e.NormalizedAtOriginal();
+        string stem = $"{_stems[o.Path]}_{Slug(e.Method)}";
+        string baseName = e.ClassAgnostic ? stem : $"{stem}_{e.ClassIndex}-{Slug(e.Label)}";
         string panelPath = Path.Combine(dir, baseName + ".png");
-        var panel = ExplanationRendering.Panel(model, e, image, cm, alpha, atOriginal);
-        OutputFolder.Guard(panelPath, () => ImageWriter.SavePng(panel, panelPath));
+        // a class-agnostic map is the same object for every class: its files are written once
+        bool first = !e.ClassAgnostic || ReferenceEquals(o.Explanations.First(x => x.Method == e.Method && x.Item == e.Item && x.Layer == e.Layer), e);
+        if (first)
+        {
+            var picture = ExplanationRendering.Panel(model, e, image, panel);
+            OutputFolder.Guard(panelPath, () => ImageWriter.SavePng(picture, panelPath));
+        }
         string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
-        // Image-valued methods (guided backprop…): the deprocessed gradient image (standardize, ×0.1, +0.5, clip).
-        if (ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
+        // Image-valued methods (guided backprop…): the gradient image (standardized, stretched to the 98th percentile of |z|, clipped).
+        if (first && ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
         {
             gradientPath = Path.Combine(dir, baseName + "_gradient.png");
             OutputFolder.Guard(gradientPath, () => ImageWriter.SavePng(gradientImage, gradientPath));
         }
         if (raw)
         {
+            // raw maps at full resolution, whatever the panel's size
             rawPath = Path.Combine(dir, baseName + "_raw.npy");
-            OutputFolder.Guard(rawPath, () => Npy.Write(rawPath, e.RawMap, e.Height, e.Width));
             normPath = Path.Combine(dir, baseName + "_map.npy");
-            OutputFolder.Guard(normPath, () => Npy.Write(normPath, atOriginal, image.Height, image.Width));
+            string rp = rawPath, np = normPath;
+            if (first) OutputFolder.Guard(rp, () => Npy.Write(rp, e.RawMap, e.Height, e.Width));
+            if (first) OutputFolder.Guard(np, () => Npy.Write(np, e.NormalizedAtOriginal(), image.Height, image.Width));
             if (e.RawChannels is { } ch)
             {
                 channelsPath = Path.Combine(dir, baseName + "_channels.npy");
                 string cp = channelsPath;
-                OutputFolder.Guard(cp, () => Npy.Write(cp, ch, e.ChannelCount, e.Height, e.Width));
+                if (first) OutputFolder.Guard(cp, () => Npy.Write(cp, ch, e.ChannelCount, e.Height, e.Width));
             }
         }
         log?.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
@@ -180,6 +188,8 @@ internal sealed class ExplainOutput : IDisposable
             ["probability"] = e.Probability,
             ["map_shape"] = new[] { e.Height, e.Width },
             ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
+            ["class_agnostic"] = e.ClassAgnostic,
+            ["normalize"] = e.NormalizedAcrossClasses ? "global" : "map",
             ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
             ["timings_ms"] = new { decode_preprocess = o.DecodeTime.TotalMilliseconds, forward = o.ForwardTime.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
         };

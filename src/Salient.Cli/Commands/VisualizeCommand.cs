@@ -101,6 +101,9 @@ internal static class VisualizeCommand
                 BatchSize = p.GetValue(batch),
             };
             int totalSteps = options.Steps ?? recipe.Steps;
+            // DeepVis presets: the PNG is contrast-stretched per image for display (as the paper's figures);
+            // the optimized values themselves go to .npy (H×W×3, pixel units).
+            RgbImage Shown(RgbImage image) => recipe.DeepVis is not null ? ContrastStretch.Apply(image) : image;
             var files = objectives.Select(o => Path.Combine(dir, o.FileStem + ".png")).ToList();
             var existing = Enumerable.Range(0, files.Count).Where(i => File.Exists(files[i])).ToHashSet();
             if (existing.Count > 0 && !p.GetValue(force) && !p.GetValue(skipExisting))
@@ -117,12 +120,24 @@ internal static class VisualizeCommand
             using var ctrlC = new CtrlC();
             bool interrupted = RunWithProgress(new FeatureVisualizer(model), objectives, options, totalSteps, skip, human, ctrlC.Token, (i, r) =>
             {
-                OutputFolder.Guard(files[i], () => ImageWriter.SavePng(r.Image, files[i]));
+                string npy = Path.ChangeExtension(files[i], ".npy");
+                OutputFolder.Guard(files[i], () => ImageWriter.SavePng(Shown(r.Image), files[i]));
+                OutputFolder.Guard(npy, () => Npy.Write(npy, r.Image.Data, r.Image.Height, r.Image.Width, 3));
                 images[i] = r.Image;
                 values[i] = r.Value;
             });
             var seconds = clock.Elapsed.TotalSeconds;
-            foreach (int i in skip) images[i] = model.LoadImage(files[i]);
+            // Resumed units: their optimized values from .npy (the PNG may be contrast-stretched).
+            foreach (int i in skip)
+            {
+                string npy = Path.ChangeExtension(files[i], ".npy");
+                if (File.Exists(npy))
+                {
+                    var (data, shape) = Npy.Read(npy);
+                    images[i] = new RgbImage((int)shape[1], (int)shape[0], data);
+                }
+                else images[i] = model.LoadImage(files[i]);
+            }
             var rows = new List<(Objective Objective, float? Value, string File, Prediction? Top)>();
             for (int i = 0; i < objectives.Count; i++)
             {
@@ -135,7 +150,7 @@ internal static class VisualizeCommand
             if (results.Count > 1 && !interrupted)
             {
                 int side = tileSide ?? (results.Count <= 16 ? 0 : Math.Max(96, results[0].Image.Width / 2));
-                var tiles = results.Select(r => new Tile(side > 0 ? Imaging.Resampler.Resize(r.Image, side, side * r.Image.Height / r.Image.Width) : r.Image, caption(r.Objective))).ToList();
+                var tiles = results.Select(r => new Tile(side > 0 ? Imaging.Resampler.Resize(Shown(r.Image), side, side * r.Image.Height / r.Image.Width) : Shown(r.Image), caption(r.Objective))).ToList();
                 gridFile = Path.Combine(dir, gridStem + "-grid.png");
                 int columns = tiles.Count <= 8 ? tiles.Count : (int)Math.Ceiling(Math.Sqrt(tiles.Count));
                 var gridImage = TileGrid.Compose(tiles, columns, title: $"{Path.GetFileName(model.Path)} - {recipe.Name}, {totalSteps} steps");

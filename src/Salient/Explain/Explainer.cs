@@ -34,6 +34,8 @@ public static class Explainer
         if (methods.Count == 0) throw new SalientException("no method given");
         var parameters = new Dictionary<string, string>(request.Parameters, StringComparer.OrdinalIgnoreCase);
         ParameterCheck.Validate(methods, parameters); // a bad parameter fails before any forward pass
+        if (request.MemoryBudgetBytes < 1 << 20) throw new SalientException($"memory budget {request.MemoryBudgetBytes} bytes is below 1 MB");
+        parameters[MethodContext.MemoryBudgetKey] = request.MemoryBudgetBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var composed = methods.SelectMany(m => m.Composes).Distinct().Select(MethodRegistry.Get).ToList();
         var layerMethods = methods.Concat(composed).Where(m => m.UsesLayer).Distinct().ToList();
         var layers = layerMethods.Count > 0 ? structure.ResolveTargetLayers(request.Layers, model.DefaultLayerName) : [];
@@ -69,10 +71,14 @@ public static class Explainer
         List<int[]>? augClasses = null;
         Dictionary<string, TensorValue>? augForward = null;
 
+        // Class-agnostic methods (Eigen-CAM) run once per image, for its first class; the map is then shared by every class.
+        var firstClasses = itemClasses.Select(c => c.Take(1).ToArray()).ToArray();
+
         List<Explanation> Run(IExplanationMethod method)
         {
             var watch = Stopwatch.StartNew();
             var perLayer = new List<(string Layer, IReadOnlyList<RawMap> Maps)>();
+            var runClasses = method.ClassAgnostic ? firstClasses : itemClasses;
             if (method.UsesLayer && augSmooth)
             {
                 augItems ??= AugSmooth.AugmentItems(items);
@@ -80,20 +86,24 @@ public static class Explainer
                 augForward ??= model.Run(augItems, layers.Select(l => l.Name).ToArray());
                 foreach (var layer in layers)
                 {
-                    var maps = method.Compute(new MethodContext(model, structure, layer, augItems, augClasses, parameters, augForward));
+                    var maps = method.Compute(new MethodContext(model, structure, layer, augItems,
+                        method.ClassAgnostic ? AugSmooth.RepeatClasses(firstClasses) : augClasses, parameters, augForward));
                     perLayer.Add((layer.Name, AugSmooth.Merge(maps, items)));
                 }
             }
             else if (method.UsesLayer)
                 foreach (var layer in layers)
-                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, itemClasses, parameters, forward))));
+                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, runClasses, parameters, forward))));
             else
-                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, itemClasses, parameters, forward)
+                perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, runClasses, parameters, forward)
                 {
                     Pass = pass,
                     Compose = name => OnInputGrid(Run(MethodRegistry.Get(name)), items),
                 })));
-            return Combine(model, method, perLayer, items, logits, watch.Elapsed).ToList();
+            var combined = Combine(model, method, perLayer, items, logits, watch.Elapsed).ToList();
+            if (!method.ClassAgnostic) return combined;
+            return combined.SelectMany(e => itemClasses[e.Item].Select(c => e.With(c, model.ClassName(c), logits[e.Item][c],
+                Statistics.Softmax(logits[e.Item])[c], classAgnostic: true))).ToList();
         }
 
         var results = new List<Explanation>();
@@ -103,7 +113,34 @@ public static class Explainer
             results.AddRange(Run(methods[k]));
             progress?.Report(new ExplainProgress(k + 1, methods.Count, methods[k].Name));
         }
+        if (request.NormalizeAcrossClasses) results = NormalizeAcrossClasses(results, layers.Count);
         return new ExplainResult { Explanations = results, Logits = logits, ForwardTime = forwardTime };
+    }
+
+    /// <summary>
+    /// The maps of one image × method × layer normalized together: the method's normalization applied to
+    /// all their raw values at once (one min and max, one maximum, one 99th percentile), so the strongest
+    /// class reaches 1 and a rejected class stays low. Averaged multi-layer maps (already in [0,1]) share ÷max.
+    /// </summary>
+    internal static List<Explanation> NormalizeAcrossClasses(List<Explanation> results, int layerCount)
+    {
+        var output = new Explanation[results.Count];
+        var groups = results.Select((e, i) => (e, i)).GroupBy(x => (x.e.Item, x.e.Method, x.e.Layer));
+        foreach (var g in groups)
+        {
+            var members = g.ToList();
+            var method = MethodRegistry.Get(members[0].e.Method);
+            var how = method.UsesLayer && layerCount > 1 ? MapNormalization.Max : method.Normalization;
+            var all = members.SelectMany(x => x.e.RawMap).ToArray();
+            var norm = Normalize(all, how);
+            int offset = 0;
+            foreach (var (e, i) in members)
+            {
+                output[i] = e.With(normalized: norm.AsSpan(offset, e.RawMap.Length).ToArray(), acrossClasses: true);
+                offset += e.RawMap.Length;
+            }
+        }
+        return output.ToList();
     }
 
     /// <summary>Each explanation's [0,1] map on its item's input grid (bilinear when at layer resolution).</summary>

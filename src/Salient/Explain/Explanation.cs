@@ -28,6 +28,21 @@ public sealed class Explanation
     /// <summary>Where the model input lies in the original image.</summary>
     public required CropGeometry Geometry { get; init; }
     public TimeSpan Elapsed { get; init; }
+    /// <summary>True for class-agnostic methods (Eigen-CAM): the map was computed once and is the same for every class of the image.</summary>
+    public bool ClassAgnostic { get; init; }
+    /// <summary>True when <see cref="Normalized"/> shares its scale with the other classes of the image (<see cref="ExplainRequest.NormalizeAcrossClasses"/>).</summary>
+    public bool NormalizedAcrossClasses { get; init; }
+
+    /// <summary>A copy with another class (its label and scores) or another normalized map.</summary>
+    internal Explanation With(int? classIndex = null, string? label = null, float? logit = null, float? probability = null,
+        float[]? normalized = null, bool? classAgnostic = null, bool? acrossClasses = null) => new()
+    {
+        Item = Item, Method = Method, Layer = Layer,
+        ClassIndex = classIndex ?? ClassIndex, Label = label ?? Label, Logit = logit ?? Logit, Probability = probability ?? Probability,
+        RawMap = RawMap, Height = Height, Width = Width, Normalized = normalized ?? Normalized,
+        RawChannels = RawChannels, ChannelCount = ChannelCount, ImageValued = ImageValued, Geometry = Geometry, Elapsed = Elapsed,
+        ClassAgnostic = classAgnostic ?? ClassAgnostic, NormalizedAcrossClasses = acrossClasses ?? NormalizedAcrossClasses,
+    };
 
     /// <summary>The normalized map resampled onto the original image (its pixel grid; zero outside the crop).</summary>
     public float[] NormalizedAtOriginal() => MapMath.ToOriginalGeometry(Normalized, Height, Width, Geometry);

@@ -58,7 +58,9 @@ internal static class GradientRuns
         return t.Data.AsSpan(row * per, per).ToArray();
     }
 
-    public static int BatchSize(MethodContext ctx) => ctx.Get(CommonParameters.BatchSize) ?? DefaultBatch;
+    /// <summary>The <c>batch-size</c> parameter, else as many rows (at most <see cref="DefaultBatch"/>) as fit the memory budget.</summary>
+    public static int BatchSize(MethodContext ctx) =>
+        ctx.Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForGradients(ctx.Model, ctx.MemoryBudget, DefaultBatch);
 
     /// <summary>
     /// Backward runs on one batch's forward values, one per class slot: slot j seeds each item with

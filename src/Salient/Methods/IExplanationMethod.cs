@@ -32,6 +32,11 @@ internal interface IExplanationMethod
     /// <summary>True when the map lives at a target layer (CAM family); false for input-space methods.</summary>
     bool UsesLayer { get; }
     MapNormalization Normalization { get; }
+    /// <summary>
+    /// True when the map does not depend on the class (Eigen-CAM): the pipeline computes it once per
+    /// image, for the image's first requested class, and hands the same map to every requested class.
+    /// </summary>
+    bool ClassAgnostic => false;
     /// <summary>True when the result is best shown as an image (guided backprop): panels then show the deprocessed gradient.</summary>
     bool ImageValued => false;
     /// <summary>Tensors the method needs from a plain forward run (so the pipeline fetches them with the logits in one run).</summary>

@@ -22,6 +22,13 @@ internal sealed class MethodContext
         _forward = forward;
     }
 
+    /// <summary>The key under which the pipeline passes the request's memory budget (bytes) along with the parameters.</summary>
+    internal const string MemoryBudgetKey = "@memory-budget-bytes";
+
+    /// <summary>Memory allowed for one batch of generated rows (the request's budget; default 1 GiB).</summary>
+    public long MemoryBudget =>
+        Parameters.TryGetValue(MemoryBudgetKey, out var s) && long.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var b) ? b : Perturbation.BatchSizing.BudgetBytes;
+
     public SalientModel Model { get; }
     public ModelStructure Structure { get; }
     public LayerInfo? Layer { get; }
@@ -68,7 +75,7 @@ internal sealed class MethodContext
     public float[] RunRows(PreparedInput item, int count, Perturbation.RowFill fill, out int classes)
     {
         var session = Model.Session([Structure.LogitsName]);
-        int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForModel(Model);
+        int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForModel(Model, MemoryBudget);
         var runner = new Perturbation.BatchRunner(session, [new Perturbation.BatchInput(Model.Input.Name, Perturbation.InputMasking.RowShape(Model, item), fill)],
             Structure.LogitsName, batch, Model.Input.DynamicBatch ? null : Model.Input.FixedBatch);
         return runner.Run(count, out classes);

@@ -31,12 +31,27 @@ internal static class BatchSizing
     }
 
     /// <summary>Rows per batch for a per-row footprint.</summary>
-    public static int Choose(long bytesPerRow) => (int)Math.Clamp(BudgetBytes / Math.Max(1, bytesPerRow), 1, MaxRows);
+    public static int Choose(long bytesPerRow, long budget = BudgetBytes, int maxRows = MaxRows) =>
+        (int)Math.Clamp(budget / Math.Max(1, bytesPerRow), 1, maxRows);
 
     /// <summary>The default batch for whole-model runs of <paramref name="model"/>.</summary>
-    public static int ForModel(SalientModel model)
+    public static int ForModel(SalientModel model, long budget = BudgetBytes) => Choose(ModelBytesPerRow(model), budget);
+
+    /// <summary>Bytes of every intermediate tensor of the whole model for one row.</summary>
+    public static long ModelBytesPerRow(SalientModel model)
     {
         var s = model.Structure();
-        return Choose(BytesPerRow(model.Graph, s.Shapes, model.Input.DynamicBatch ? 1 : model.Input.FixedBatch));
+        return BytesPerRow(model.Graph, s.Shapes, model.Input.DynamicBatch ? 1 : model.Input.FixedBatch);
     }
+
+    /// <summary>
+    /// Rows per gradient run (forward + backward) within <paramref name="budget"/>: a gradient program
+    /// keeps the forward values the backward reads and holds a gradient of similar size per tensor, so a
+    /// row is counted as <see cref="GradientFactor"/> × the forward footprint; at most <paramref name="maxRows"/>.
+    /// </summary>
+    public static int ForGradients(SalientModel model, long budget, int maxRows) =>
+        Choose(GradientFactor * ModelBytesPerRow(model), budget, maxRows);
+
+    /// <summary>Forward values kept + their gradients + the backward's temporaries, per forward byte.</summary>
+    public const int GradientFactor = 3;
 }

@@ -17,6 +17,12 @@ public enum Colormap
 
     /// <summary>Black to white.</summary>
     Gray,
+
+    /// <summary>
+    /// Moreland's diverging cool-warm (blue → light gray → red), matplotlib's "coolwarm": for signed
+    /// maps, with 0 at the middle gray.
+    /// </summary>
+    Coolwarm,
 }
 
 /// <summary>256-entry lookup tables for the <see cref="Colormap"/>s.</summary>
@@ -62,10 +68,15 @@ internal static class Colormaps
         Colormap.Viridis => ViridisLut.Value,
         Colormap.Inferno => InfernoLut.Value,
         Colormap.Gray => GrayLut.Value,
+        Colormap.Coolwarm => CoolwarmLut.Value,
         _ => throw new ArgumentOutOfRangeException(nameof(map), map, "unknown colormap"),
     };
 
+    /// <summary>True for colormaps whose middle means zero (signed maps are shown centred there).</summary>
+    public static bool IsDiverging(Colormap map) => map == Colormap.Coolwarm;
+
     private static readonly Lazy<byte[]> JetLut = new(BuildJet);
+    private static readonly Lazy<byte[]> CoolwarmLut = new(BuildCoolwarm);
     private static readonly Lazy<byte[]> TurboLut = new(() => FromHex(TurboHex));
     private static readonly Lazy<byte[]> ViridisLut = new(() => FromHex(ViridisHex));
     private static readonly Lazy<byte[]> InfernoLut = new(() => FromHex(InfernoHex));
@@ -117,6 +128,78 @@ internal static class Colormaps
             }
         }
         return lut;
+    }
+
+    /// <summary>
+    /// Moreland, "Diverging Color Maps for Scientific Visualization" (2009): the endpoints
+    /// sRGB (59, 76, 192) and (180, 4, 38) are interpolated in his Msh space (polar CIELAB, D65) through
+    /// an unsaturated white-ish midpoint of magnitude max(M1, M2, 88), with the hue of the unsaturated
+    /// end adjusted so the path stays perceptually smooth. This is how matplotlib's coolwarm was made.
+    /// </summary>
+    private static byte[] BuildCoolwarm()
+    {
+        var cold = ToMsh(59, 76, 192);
+        var warm = ToMsh(180, 4, 38);
+        var lut = new byte[768];
+        for (int i = 0; i < 256; i++)
+        {
+            var (r, g, b) = FromMsh(InterpolateMsh(cold, warm, i / 255.0));
+            lut[3 * i] = r; lut[3 * i + 1] = g; lut[3 * i + 2] = b;
+        }
+        return lut;
+    }
+
+    private static (double M, double S, double H) InterpolateMsh((double M, double S, double H) a, (double M, double S, double H) b, double t)
+    {
+        if (a.S > 0.05 && b.S > 0.05 && Math.Abs(a.H - b.H) > Math.PI / 3)
+        {
+            double mid = Math.Max(Math.Max(a.M, b.M), 88);
+            if (t < 0.5) { b = (mid, 0, 0); t *= 2; }
+            else { a = (mid, 0, 0); t = 2 * t - 1; }
+        }
+        if (a.S < 0.05 && b.S > 0.05) a.H = AdjustHue(b, a.M);
+        else if (b.S < 0.05 && a.S > 0.05) b.H = AdjustHue(a, b.M);
+        return (a.M + t * (b.M - a.M), a.S + t * (b.S - a.S), a.H + t * (b.H - a.H));
+    }
+
+    private static double AdjustHue((double M, double S, double H) saturated, double unsaturatedM)
+    {
+        if (saturated.M >= unsaturatedM) return saturated.H;
+        double spin = saturated.S * Math.Sqrt(unsaturatedM * unsaturatedM - saturated.M * saturated.M) / (saturated.M * Math.Sin(saturated.S));
+        return saturated.H > -Math.PI / 3 ? saturated.H + spin : saturated.H - spin;
+    }
+
+    private const double Xn = 0.95047, Yn = 1.0, Zn = 1.08883; // D65 white
+
+    private static (double M, double S, double H) ToMsh(byte r8, byte g8, byte b8)
+    {
+        static double Lin(byte c) { double v = c / 255.0; return v <= 0.04045 ? v / 12.92 : Math.Pow((v + 0.055) / 1.055, 2.4); }
+        double r = Lin(r8), g = Lin(g8), b = Lin(b8);
+        double x = 0.4124 * r + 0.3576 * g + 0.1805 * b;
+        double y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        double z = 0.0193 * r + 0.1192 * g + 0.9505 * b;
+        static double F(double t) => t > 0.008856 ? Math.Cbrt(t) : 7.787 * t + 16.0 / 116;
+        double l = 116 * F(y / Yn) - 16, la = 500 * (F(x / Xn) - F(y / Yn)), lb = 200 * (F(y / Yn) - F(z / Zn));
+        double m = Math.Sqrt(l * l + la * la + lb * lb);
+        return (m, Math.Acos(l / m), Math.Atan2(lb, la));
+    }
+
+    private static (byte R, byte G, byte B) FromMsh((double M, double S, double H) msh)
+    {
+        double l = msh.M * Math.Cos(msh.S), a = msh.M * Math.Sin(msh.S) * Math.Cos(msh.H), bb = msh.M * Math.Sin(msh.S) * Math.Sin(msh.H);
+        double fy = (l + 16) / 116, fx = fy + a / 500, fz = fy - bb / 200;
+        static double Inv(double f) => f * f * f > 0.008856 ? f * f * f : (f - 16.0 / 116) / 7.787;
+        double x = Xn * Inv(fx), y = Yn * Inv(fy), z = Zn * Inv(fz);
+        double r = 3.2406 * x - 1.5372 * y - 0.4986 * z;
+        double g = -0.9689 * x + 1.8758 * y + 0.0415 * z;
+        double b = 0.0557 * x - 0.2040 * y + 1.0570 * z;
+        static byte Gamma(double v)
+        {
+            v = Math.Clamp(v, 0, 1);
+            double s = v <= 0.0031308 ? 12.92 * v : 1.055 * Math.Pow(v, 1 / 2.4) - 0.055;
+            return (byte)Math.Round(Math.Clamp(s, 0, 1) * 255);
+        }
+        return (Gamma(r), Gamma(g), Gamma(b));
     }
 
     private static byte[] FromHex(string hex)

@@ -23,6 +23,34 @@ internal static class GradientImage
         return r;
     }
 
+    /// <summary>The quantile of |z| that <see cref="ForDisplay"/> maps to the ends of [0,1].</summary>
+    public const double DisplayQuantile = 0.98;
+
+    /// <summary>
+    /// The shown view (panel tile and _gradient.png): the same standardization z = (x − mean) / (std + 1e-5),
+    /// but scaled so that the <see cref="DisplayQuantile"/> of |z| reaches the ends of [0,1] (never less
+    /// contrast than the recipe's × 0.1). Guided-backprop gradients are sparse: the recipe's fixed × 0.1
+    /// leaves almost every pixel within a few levels of mid-gray; this stretch uses the full range while
+    /// the 2 % most extreme values saturate.
+    /// </summary>
+    public static float[] ForDisplay(float[] values)
+    {
+        double mean = 0;
+        foreach (var v in values) mean += v;
+        mean /= Math.Max(1, values.Length);
+        double var = 0;
+        foreach (var v in values) var += (v - mean) * (v - mean);
+        double std = Math.Sqrt(var / Math.Max(1, values.Length));
+        var z = new float[values.Length];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)Math.Abs((values[i] - mean) / (std + 1e-5));
+        float p99 = z.Length == 0 ? 0 : Statistics.Select(z, Math.Clamp((int)Math.Ceiling(DisplayQuantile * z.Length) - 1, 0, z.Length - 1));
+        double k = p99 > 0 ? Math.Max(0.1, 0.5 / p99) : 0.1;
+        var r = new float[values.Length];
+        for (int i = 0; i < r.Length; i++)
+            r[i] = (float)Math.Clamp((values[i] - mean) / (std + 1e-5) * k + 0.5, 0, 1);
+        return r;
+    }
+
     /// <summary>
     /// A deprocessed C×H×W result (C = 1 or 3, <paramref name="bgr"/> = channels in BGR order) as an
     /// RGB image of the original's size: resampled onto the crop region, mid-gray outside it.

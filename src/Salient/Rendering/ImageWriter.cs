@@ -39,7 +39,9 @@ public static class ImageWriter
         {
             var info = new SKImageInfo(img.Width, img.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
             using var pixmap = new SKPixmap(info, handle.AddrOfPinnedObject(), img.Width * 4);
-            using var data = pixmap.Encode(SKEncodedImageFormat.Png, 100)
+            // zlib level 1 with the Sub filter: ~4x faster than Skia's default (level 6, all filters) on
+            // photo panels for files ~15 % larger; lossless either way.
+            using var data = pixmap.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub, 1))
                 ?? throw new SalientException($"could not encode a {img.Width}x{img.Height} image as PNG");
             return data.ToArray();
         }

@@ -6,15 +6,15 @@ namespace Salient.Rendering;
 internal sealed record Tile(RgbImage Image, string? Caption = null, bool Highlight = false, string? Badge = null);
 
 /// <summary>
-/// Lays out equally sized tiles in rows on a dark background, with a caption line under each tile
-/// (the built-in 5×7 ASCII font; '\n' starts a new caption line), an orange frame around highlighted tiles and an optional badge (e.g. a
-/// rank) in a tile's top-left corner; an optional title on top, wrapped at spaces.
+/// Lays out equally sized tiles in rows on a dark background, with a caption under each tile (the
+/// embedded DejaVu Sans; '\n' starts a new caption line), an orange frame around highlighted tiles and
+/// an optional badge (e.g. a rank) in a tile's top-left corner; an optional title on top, wrapped at spaces.
 /// </summary>
 internal static class TileGrid
 {
-    private static readonly float[] Background = [24, 24, 24];
-    private static readonly float[] TextColor = [230, 230, 230];
-    private static readonly float[] HighlightColor = [255, 140, 0];
+    private static readonly (byte R, byte G, byte B) Background = (24, 24, 24);
+    private static readonly (byte R, byte G, byte B) TextColor = (230, 230, 230);
+    private static readonly (byte R, byte G, byte B) HighlightColor = (255, 140, 0);
 
     /// <param name="tiles">Tiles, all the same size.</param>
     /// <param name="columns">Tiles per row (default: ⌈√n⌉).</param>
@@ -28,44 +28,42 @@ internal static class TileGrid
         int cols = Math.Max(1, Math.Min(tiles.Count, columns ?? (int)Math.Ceiling(Math.Sqrt(tiles.Count))));
         int rows = (tiles.Count + cols - 1) / cols;
         int captionLines = tiles.Max(t => string.IsNullOrEmpty(t.Caption) ? 0 : t.Caption.Split('\n').Length);
-        // Captions at double size when the tiles are large enough for every caption line to fit, else at 1×.
-        int longest = tiles.Where(t => !string.IsNullOrEmpty(t.Caption)).SelectMany(t => t.Caption!.Split('\n')).Select(l => l.Length).DefaultIfEmpty(0).Max();
-        int textScale = tw >= 96 && BitmapFont.MeasureWidth(new string('x', longest), 2) <= tw ? 2 : 1;
-        int lineH = (BitmapFont.GlyphHeight + 2) * textScale;
-        int captionH = captionLines > 0 ? captionLines * lineH + 2 : 0;
+        // Captions at 13 px on tiles of 96 px and more, else smaller (at least 8 px).
+        float textSize = tw >= 96 ? 13f : Math.Max(8f, tw / 7f);
+        int lineH = Canvas.LineHeight(textSize) + 1;
+        int captionH = captionLines > 0 ? captionLines * lineH + 3 : 0;
         int width = cols * tw + (cols + 1) * gap;
-        int titleScale = width >= 320 ? 2 : 1;
-        var titleLines = string.IsNullOrEmpty(title) ? [] : Wrap(title, width - 2 * gap, titleScale);
-        int titleH = titleLines.Count == 0 ? 0 : titleLines.Count * (BitmapFont.GlyphHeight + 3) * titleScale + 8;
+        float titleSize = width >= 320 ? 16f : 11f;
+        var titleLines = string.IsNullOrEmpty(title) ? [] : Canvas.Wrap(title, titleSize, width - 2 * gap);
+        int titleLineH = Canvas.LineHeight(titleSize) + 2;
+        int titleH = titleLines.Count == 0 ? 0 : titleLines.Count * titleLineH + 6;
         int height = titleH + rows * (th + captionH) + (rows + 1) * gap;
-        var data = new float[width * height * 3];
-        for (int i = 0; i < width * height; i++) { data[3 * i] = Background[0]; data[3 * i + 1] = Background[1]; data[3 * i + 2] = Background[2]; }
-        var canvas = new RgbImage(width, height, data);
+        using var canvas = new Canvas(width, height, Background);
         for (int l = 0; l < titleLines.Count; l++)
-            DrawText(canvas, titleLines[l], gap, 5 + l * (BitmapFont.GlyphHeight + 3) * titleScale, titleScale, TextColor);
+            canvas.Text(titleLines[l], gap, 4 + l * titleLineH, titleSize, TextColor);
         for (int i = 0; i < tiles.Count; i++)
         {
             int r = i / cols, c = i % cols;
             int x0 = gap + c * (tw + gap);
             int y0 = titleH + gap + r * (th + captionH + gap);
-            Blit(canvas, tiles[i].Image, x0, y0);
+            canvas.Blit(tiles[i].Image, x0, y0);
             if (tiles[i].Highlight) Frame(canvas, x0, y0, tw, th, Math.Max(1, tw / 24), HighlightColor);
             if (!string.IsNullOrEmpty(tiles[i].Badge))
             {
-                int bs = textScale;
                 string badge = tiles[i].Badge!;
-                int bw = BitmapFont.MeasureWidth(badge, bs) + 2 * bs, bh = BitmapFont.GlyphHeight * bs + 2 * bs;
-                Fill(canvas, x0, y0, Math.Min(bw, tw), Math.Min(bh, th), HighlightColor);
-                DrawText(canvas, badge, x0 + bs, y0 + bs, bs, [0, 0, 0]);
+                int pad = 2;
+                int bw = (int)Math.Ceiling(Canvas.Measure(badge, textSize)) + 2 * pad, bh = Canvas.LineHeight(textSize) + pad;
+                canvas.Fill(x0, y0, Math.Min(bw, tw), Math.Min(bh, th), HighlightColor);
+                canvas.Text(badge, x0 + pad, y0 + 1, textSize, (0, 0, 0));
             }
             if (!string.IsNullOrEmpty(tiles[i].Caption))
             {
                 var lines = tiles[i].Caption!.Split('\n');
                 for (int l = 0; l < lines.Length; l++)
-                    DrawText(canvas, Fit(lines[l], tw, textScale), x0, y0 + th + 2 + l * lineH, textScale, tiles[i].Highlight ? HighlightColor : TextColor);
+                    canvas.Text(Canvas.Fit(lines[l], textSize, tw), x0, y0 + th + 2 + l * lineH, textSize, tiles[i].Highlight ? HighlightColor : TextColor);
             }
         }
-        return canvas;
+        return canvas.ToImage();
     }
 
     /// <summary>Enlarges an image by whole-pixel replication (nearest neighbour) by an integer factor.</summary>
@@ -87,73 +85,11 @@ internal static class TileGrid
         return new RgbImage(w, h, d);
     }
 
-    private static List<string> Wrap(string text, int width, int scale)
+    private static void Frame(Canvas canvas, int x0, int y0, int w, int h, int t, (byte R, byte G, byte B) color)
     {
-        int max = Math.Max(1, (width + scale) / (BitmapFont.Advance * scale));
-        var lines = new List<string>();
-        var line = "";
-        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = line.Length == 0 ? word : line + " " + word;
-            if (candidate.Length <= max) { line = candidate; continue; }
-            if (line.Length > 0) lines.Add(line);
-            line = word.Length <= max ? word : Fit(word, width, scale);
-        }
-        if (line.Length > 0) lines.Add(line);
-        return lines;
-    }
-
-    private static string Fit(string text, int width, int scale)
-    {
-        int max = Math.Max(1, (width + scale) / (BitmapFont.Advance * scale));
-        return text.Length <= max ? text : text[..Math.Max(1, max - 1)] + "~";
-    }
-
-    private static void Blit(RgbImage dst, RgbImage src, int x0, int y0)
-    {
-        for (int y = 0; y < src.Height; y++)
-        {
-            int dy = y0 + y;
-            if ((uint)dy >= (uint)dst.Height) continue;
-            for (int x = 0; x < src.Width; x++)
-            {
-                int dx = x0 + x;
-                if ((uint)dx >= (uint)dst.Width) continue;
-                int si = 3 * (y * src.Width + x), di = 3 * (dy * dst.Width + dx);
-                dst.Data[di] = src.Data[si]; dst.Data[di + 1] = src.Data[si + 1]; dst.Data[di + 2] = src.Data[si + 2];
-            }
-        }
-    }
-
-    private static void Fill(RgbImage img, int x0, int y0, int w, int h, float[] color)
-    {
-        for (int y = Math.Max(0, y0); y < Math.Min(img.Height, y0 + h); y++)
-            for (int x = Math.Max(0, x0); x < Math.Min(img.Width, x0 + w); x++)
-            {
-                int i = 3 * (y * img.Width + x);
-                img.Data[i] = color[0]; img.Data[i + 1] = color[1]; img.Data[i + 2] = color[2];
-            }
-    }
-
-    private static void Frame(RgbImage img, int x0, int y0, int w, int h, int t, float[] color)
-    {
-        Fill(img, x0, y0, w, t, color);
-        Fill(img, x0, y0 + h - t, w, t, color);
-        Fill(img, x0, y0, t, h, color);
-        Fill(img, x0 + w - t, y0, t, h, color);
-    }
-
-    internal static void DrawText(RgbImage img, string text, int x, int y, int scale, float[] color)
-    {
-        for (int n = 0; n < text.Length; n++)
-        {
-            int gx = x + n * BitmapFont.Advance * scale;
-            for (int row = 0; row < BitmapFont.GlyphHeight; row++)
-                for (int col = 0; col < BitmapFont.GlyphWidth; col++)
-                {
-                    if (!BitmapFont.IsSet(text[n], col, row)) continue;
-                    Fill(img, gx + col * scale, y + row * scale, scale, scale, color);
-                }
-        }
+        canvas.Fill(x0, y0, w, t, color);
+        canvas.Fill(x0, y0 + h - t, w, t, color);
+        canvas.Fill(x0, y0, t, h, color);
+        canvas.Fill(x0 + w - t, y0, t, h, color);
     }
 }

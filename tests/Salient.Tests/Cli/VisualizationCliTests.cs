@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Salient.Imaging;
 using Salient.Tests.Cli;
@@ -31,6 +32,13 @@ public class VisualizationCliTests
             Assert.True(File.Exists(file), file);
             var img = ImageLoader.Load(file);
             Assert.Equal((96, 96), (img.Width, img.Height));
+            // the default (DeepVis) preset: the PNG is contrast-stretched, the optimized values are in .npy
+            Assert.Equal(255f, img.Data.Max());
+            Assert.Equal(0f, img.Data.Min());
+            var npy = File.ReadAllBytes(Path.ChangeExtension(file, ".npy"));
+            Assert.Contains("(96, 96, 3)", System.Text.Encoding.ASCII.GetString(npy, 0, 128));
+            var values = MemoryMarshal.Cast<byte, float>(npy.AsSpan(npy.Length - 96 * 96 * 3 * 4)).ToArray();
+            Assert.True(values.Max() - values.Min() < 255f, "raw values are not the stretched ones");
         }
         var grid = Path.Combine(dir, "_features_features.3_Add_output_0-ch000-003-grid.png");
         Assert.True(File.Exists(grid));

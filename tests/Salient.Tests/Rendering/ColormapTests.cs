@@ -109,6 +109,6 @@ public class ColormapTests
     public void Parse_Unknown_ListsNames()
     {
         var e = Assert.Throws<SalientException>(() => Colormaps.Parse("hot"));
-        Assert.Equal("unknown colormap 'hot'; valid colormaps: jet, turbo, viridis, inferno, gray", e.Message);
+        Assert.Equal("unknown colormap 'hot'; valid colormaps: jet, turbo, viridis, inferno, gray, coolwarm", e.Message);
     }
 }

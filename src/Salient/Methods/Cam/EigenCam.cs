@@ -12,6 +12,7 @@ internal sealed class EigenCam : IExplanationMethod
     public string Summary => "first principal component of the layer's activations (class-agnostic; Muhammad & Yeasin 2020)";
     public bool UsesLayer => true;
     public MapNormalization Normalization => MapNormalization.MinMax;
+    public bool ClassAgnostic => true;
 
     public IReadOnlyList<RawMap> Compute(MethodContext ctx)
     {
