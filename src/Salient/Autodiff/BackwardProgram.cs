@@ -31,7 +31,7 @@ public sealed class BackwardProgram
 
     internal BackwardProgram(GradientRequest request, long[] inputShape, string inputName, DataType inputType,
         BuiltPrograms built, TimeSpan probeTime, RuntimeOptions options, IReadOnlyDictionary<string, Tensor> constants,
-        Func<Graph, InferenceSession> forwardSession)
+        Func<Graph, InferenceSession> forwardSession, SharedWeights? weights = null)
     {
         Request = request;
         InputShape = inputShape;
@@ -54,7 +54,7 @@ public sealed class BackwardProgram
 
         var sw = Stopwatch.StartNew();
         _forward = forwardSession(ForwardGraph);
-        _backward = CreateSession(BackwardGraph, options, "the backward program");
+        _backward = CreateSession(BackwardGraph, options, "the backward program", weights);
         SessionTime = sw.Elapsed;
     }
 
@@ -85,10 +85,10 @@ public sealed class BackwardProgram
     internal static string ForwardKey(Graph forward) =>
         string.Join("\n", forward.Outputs.Select(o => o.Name).Order(StringComparer.Ordinal));
 
-    internal static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what)
+    internal static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what, SharedWeights? weights = null)
     {
         using var so = options.CreateSessionOptions();
-        try { return new InferenceSession(OnnxWriter.ToBytes(g), so); }
+        try { return weights is null ? new InferenceSession(OnnxWriter.ToBytes(g), so) : weights.CreateSession(g, so); }
         catch (OnnxRuntimeException e)
         {
             throw new SalientException($"ONNX Runtime cannot load {what} written by the gradient engine: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e);

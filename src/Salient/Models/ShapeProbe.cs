@@ -27,15 +27,18 @@ internal sealed record ProbeResult(Dictionary<string, TensorShape> Shapes, Dicti
 /// </summary>
 internal static class ShapeProbe
 {
-    public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options) =>
-        Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options).Shapes;
+    /// <summary>Tensors with at most this many elements have their values recorded (shape arithmetic the gradient rules read).</summary>
+    public const int SmallLimit = 64;
+
+    public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options, SharedWeights? weights = null) =>
+        Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options, 0, weights).Shapes;
 
     /// <summary>
     /// Runs <paramref name="graph"/> once on a constant input of <paramref name="inputShape"/> with every
     /// intermediate as an output; records each tensor's type and shape, and the values of tensors with at
     /// most <paramref name="smallLimit"/> elements (0: none).
     /// </summary>
-    internal static ProbeResult Probe(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options, int smallLimit = 0)
+    internal static ProbeResult Probe(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options, int smallLimit = 0, SharedWeights? weights = null)
     {
         var sw = Stopwatch.StartNew();
         var g = graph.Clone();
@@ -51,7 +54,7 @@ internal static class ShapeProbe
         {
             using var so = options.CreateSessionOptions();
             InferenceSession session;
-            try { session = new InferenceSession(OnnxWriter.ToBytes(g), so); }
+            try { session = weights is null ? new InferenceSession(OnnxWriter.ToBytes(g), so) : weights.CreateSession(g, so); }
             catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime cannot load the model: {GraphSession.FirstLine(e.Message)}", e); }
             using (session)
             {

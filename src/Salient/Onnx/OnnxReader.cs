@@ -10,6 +10,14 @@ internal static class OnnxReader
     {
         if (!File.Exists(path))
             throw new SalientException(Directory.Exists(path) ? $"model path '{path}' is a folder, not an .onnx file" : $"model file '{path}' not found");
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        // One pass over the file, big weights straight into their arrays (see ModelFileScanner);
+        // anything unusual falls back to reading the whole file, whose parser words the errors.
+        (ModelProto Model, List<Tensor> Big)? scanned;
+        try { scanned = ModelFileScanner.TryRead(path, path, dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new SalientException($"cannot read model file '{path}': {e.Message}", e); }
+        if (scanned is { } sc) return FromProto(sc.Model, path, dir, sc.Big);
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -23,7 +31,12 @@ internal static class OnnxReader
         try { model = ModelProto.Parser.ParseFrom(bytes); }
         catch (Exception e) when (e is InvalidProtocolBufferException or InvalidOperationException or ArgumentException)
         { throw new SalientException($"'{nameForMessages}' is not a valid ONNX model (protobuf parse failed: {e.Message.TrimEnd('.')}); is the file truncated?", e); }
+        return FromProto(model, nameForMessages, externalDataDir, []);
+    }
 
+    /// <summary>The graph of a parsed model; <paramref name="big"/>: initializers read apart from the model message (already converted).</summary>
+    private static Graph FromProto(ModelProto model, string nameForMessages, string? externalDataDir, List<Tensor> big)
+    {
         if (model.Graph is null || model.Graph.Node.Count == 0 || model.IrVersion <= 0)
             throw new SalientException($"'{nameForMessages}' is not a valid ONNX model (no graph, no nodes or no IR version); is it really an .onnx file?");
         if (model.IrVersion < 3)
@@ -35,6 +48,7 @@ internal static class OnnxReader
 
         foreach (var t in model.Graph.Initializer)
             g.Initializers[t.Name] = ConvertTensor(t, nameForMessages, externalDataDir);
+        foreach (var t in big) g.Initializers[t.Name] = t;
         foreach (var vi in model.Graph.Input)
             if (!g.Initializers.ContainsKey(vi.Name)) g.Inputs.Add(ConvertValueInfo(vi));
         foreach (var vi in model.Graph.Output) g.Outputs.Add(ConvertValueInfo(vi));
@@ -156,7 +170,7 @@ internal static class OnnxReader
         return new Tensor(t.Name, type, dims, data);
     }
 
-    private static Span<byte> AsSpan(Array data) => data switch
+    internal static Span<byte> AsSpan(Array data) => data switch
     {
         float[] a => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()),
         double[] a => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()),
