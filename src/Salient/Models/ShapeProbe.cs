@@ -53,6 +53,7 @@ internal static class ShapeProbe
         if (g.Outputs.Count > 0)
         {
             using var so = options.CreateSessionOptions();
+            so.AddSessionConfigEntry("session.disable_prepacking", "1");   // one run: packing weights would cost more than it saves
             InferenceSession session;
             try { session = weights is null ? new InferenceSession(OnnxWriter.ToBytes(g), so) : weights.CreateSession(g, so); }
             catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime cannot load the model: {GraphSession.FirstLine(e.Message)}", e); }
