@@ -8,7 +8,7 @@
 For each model, alternating within each round (so a busy machine hits all commands alike):
 `salient predict`, `salient explain --method gradcam`, `salient explain --method guidedbackprop`
 (the built CLI binary, not `dotnet run`) and the PyTorch peer (bench/e2e/gradcam_peer.py, the same
-Grad-CAM as pytorch-grad-cam). Prints a markdown table: median and range of wall seconds, and the
+Grad-CAM as pytorch-grad-cam), and with --baseline-cli the same commands of another build. Prints a markdown table: median and range of wall seconds, and the
 largest peak RSS, per command; the load average before and after, so a busy machine shows.
 """
 import argparse, os, re, statistics, subprocess, sys, tempfile
@@ -34,6 +34,7 @@ def main():
     ap.add_argument('--image', default=os.path.join(ROOT, '..', 'shared', 'images', 'both.png'))
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--cli', default=os.path.join(ROOT, 'src', 'Salient.Cli', 'bin', 'Release', 'net10.0', 'Salient.Cli'))
+    ap.add_argument('--baseline-cli', help='a second build (e.g. main) whose commands join the same rotation, as "before"')
     ap.add_argument('--no-peer', action='store_true')
     args = ap.parse_args()
     out = tempfile.mkdtemp(prefix='salient-e2e-')
@@ -46,6 +47,9 @@ def main():
             'gradcam': [args.cli, 'explain', args.image, '--model', model, '--method', 'gradcam', '--out', out],
             'guidedbackprop': [args.cli, 'explain', args.image, '--model', model, '--method', 'guidedbackprop', '--out', out],
         }
+        if args.baseline_cli:
+            for k in list(cmds):
+                cmds[k + ' (before)'] = [args.baseline_cli] + cmds[k][1:]
         if not args.no_peer and os.path.exists(os.path.join(args.models, name + '.pt')):
             cmds['peer gradcam (PyTorch)'] = ['/usr/bin/python3', os.path.join(HERE, 'gradcam_peer.py'), args.models, name,
                                               args.image, os.path.join(out, name + '_peer.png')]

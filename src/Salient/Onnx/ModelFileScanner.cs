@@ -30,7 +30,7 @@ internal static class ModelFileScanner
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         Result? r;
         try { r = Scan(fs); }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or InvalidProtocolBufferException or OverflowException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or InvalidProtocolBufferException or OverflowException or ArgumentException)
         { return null; }
         if (r is null) return null;
         var big = new List<Tensor>(r.Big.Count);
@@ -85,9 +85,9 @@ internal static class ModelFileScanner
             {
                 if (sawGraph) return null;
                 sawGraph = true;
-                long len = (long)reader.Varint();
-                long graphEnd = fs.Position + len;
-                if (graphEnd > end) return null;
+                ulong len = reader.Varint();
+                if (len > (ulong)(end - fs.Position)) return null;
+                long graphEnd = fs.Position + (long)len;
                 while (fs.Position < graphEnd)
                 {
                     long fstart = fs.Position;
@@ -95,7 +95,9 @@ internal static class ModelFileScanner
                     int gfield = (int)(gtag >> 3), gwire = (int)(gtag & 7);
                     if (gfield == GraphInitializerField && gwire == 2)
                     {
-                        long tlen = (long)reader.Varint();
+                        ulong ulen = reader.Varint();
+                        if (ulen > (ulong)(graphEnd - fs.Position)) return null;
+                        long tlen = (long)ulen;
                         if (tlen >= BigTensorBytes)
                         {
                             if (ScanTensor(fs, reader, fs.Position + tlen, graphEnd) is not { } t) return null;
@@ -132,9 +134,10 @@ internal static class ModelFileScanner
             if ((int)(tag >> 3) == TensorRawDataField && (tag & 7) == 2)
             {
                 if (length != 0) return null;   // a repeated raw_data field would concatenate: not worth handling
-                length = (long)reader.Varint();
+                ulong ulen = reader.Varint();
                 offset = fs.Position;
-                if (offset + length > tensorEnd) return null;
+                if (ulen > (ulong)(tensorEnd - offset)) return null;
+                length = (long)ulen;
                 fs.Position = offset + length;
                 continue;
             }
@@ -155,7 +158,13 @@ internal static class ModelFileScanner
             case 0: reader.Varint(); break;
             case 1: fs.Position += 8; break;
             case 5: fs.Position += 4; break;
-            case 2: { long len = (long)reader.Varint(); fs.Position += len; break; }
+            case 2:
+            {
+                ulong len = reader.Varint();
+                if (len > (ulong)(limit - fs.Position)) return false;
+                fs.Position += (long)len;
+                break;
+            }
             default: return false;   // groups: not in ONNX
         }
         long stop = fs.Position;
