@@ -29,9 +29,14 @@ internal sealed class SharedWeights : IDisposable
     /// <param name="graph">The model whose initializers (and their file slices) are shared.</param>
     public SharedWeights(Graph graph)
     {
+        var real = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var t in graph.Initializers.Values)
         {
-            if (t.Source is not { } s) continue;
+            if (t.Source is not { } s0) continue;
+            // ORT resolves links before checking that external data stays inside the folder it is
+            // told: give it the real path (a model reached through a symbolic link would escape).
+            if (!real.TryGetValue(s0.Path, out var path)) real[s0.Path] = path = RealPath(s0.Path);
+            var s = s0 with { Path = path };
             _slices.AddOrUpdate(t.Data, s);
             var dir = Path.GetDirectoryName(s.Path);
             if (_folder is null) _folder = dir;
@@ -66,14 +71,19 @@ internal sealed class SharedWeights : IDisposable
     /// The session options and model bytes for <paramref name="graph"/>: its shared constants are added
     /// to <paramref name="options"/> and written as external data (or inline when Salient computed them).
     /// </summary>
-    public byte[] Prepare(Graph graph, SessionOptions options)
+    public byte[] Prepare(Graph graph, SessionOptions options, bool useFile = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_added.TryGetValue(options, out var added)) _added.Add(options, added = new HashSet<string>(StringComparer.Ordinal));
         foreach (var t in graph.Initializers.Values)
-            if (Shares(t) && SameShape(t)) options.AddInitializer(t.Name, ValueOf(t));
-        if (_folder is not null) options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", _folder);
-        return OnnxWriter.ToBytes(graph, t => Shares(t) && _folder is not null && _slices.TryGetValue(t.Data, out var s) ? s : null);
+            if (Shares(t) && SameShape(t) && added.Add(t.Name)) options.AddInitializer(t.Name, ValueOf(t));
+        bool file = useFile && _folder is not null;
+        if (file && added.Add("\0folder")) options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", _folder!);
+        return OnnxWriter.ToBytes(graph, t => file && Shares(t) && _slices.TryGetValue(t.Data, out var s) ? s : null);
     }
+
+    // What was already added to a SessionOptions (a retry must not add a name twice: ORT refuses it).
+    private readonly ConditionalWeakTable<SessionOptions, HashSet<string>> _added = new();
 
     // A renamed re-use keeps the array but could in principle carry other dims; an ORT value has one shape.
     private bool SameShape(Tensor t)
@@ -83,8 +93,40 @@ internal sealed class SharedWeights : IDisposable
     }
 
     /// <summary>Creates a session over <paramref name="graph"/> sharing this model's weights and pre-packed weights.</summary>
-    public InferenceSession CreateSession(Graph graph, SessionOptions options) =>
-        new(Prepare(graph, options), options, Container);
+    public InferenceSession CreateSession(Graph graph, SessionOptions options)
+    {
+        var bytes = Prepare(graph, options, _useFile);
+        try { return new InferenceSession(bytes, options, Container); }
+        catch (OnnxRuntimeException e) when (_useFile && e.Message.Contains("xternal data", StringComparison.Ordinal))
+        {
+            // ORT refused the file reference (a path it resolves differently): from now on the
+            // constants travel inline in the model bytes; still shared, so still one copy at run time.
+            _useFile = false;
+            return new InferenceSession(Prepare(graph, options, false), options, Container);
+        }
+    }
+
+    private volatile bool _useFile = true;
+
+    /// <summary>The path with every symbolic link along it resolved.</summary>
+    internal static string RealPath(string path)
+    {
+        try
+        {
+            string full = Path.GetFullPath(path);
+            string root = Path.GetPathRoot(full) ?? "";
+            string current = root;
+            foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+            {
+                current = Path.Combine(current, part);
+                FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    current = RealPath(target.FullName);
+            }
+            return current;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Path.GetFullPath(path); }
+    }
 
     public void Dispose()
     {

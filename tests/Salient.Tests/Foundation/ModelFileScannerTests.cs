@@ -53,4 +53,31 @@ public class ModelFileScannerTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void A_model_reached_through_a_symbolic_link_runs_like_the_file_itself()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"salient-link-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(dir, "real"));
+        Directory.CreateDirectory(Path.Combine(dir, "other"));
+        try
+        {
+            string real = Path.Combine(dir, "real", "m.onnx");
+            File.Copy(TestPaths.SharedModel("mobilenetv2-fp32.onnx"), real);
+            string link = Path.Combine(dir, "other", "m.onnx");
+            File.CreateSymbolicLink(link, real);
+            string dirLink = Path.Combine(dir, "linkdir");
+            Directory.CreateSymbolicLink(dirLink, Path.Combine(dir, "real"));
+            var image = Salient.Imaging.ImageLoader.Load(TestPaths.SharedImage("both.png"));
+            float[] Logits(string path)
+            {
+                using var m = TestPaths.Load(path);
+                return m.Run([m.Prepare(image)])[m.Structure().LogitsName].Data;
+            }
+            var expected = Logits(real);
+            Assert.Equal(expected, Logits(link));
+            Assert.Equal(expected, Logits(Path.Combine(dirLink, "m.onnx")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
