@@ -13,7 +13,7 @@ namespace Salient.Bench;
 /// process: reading the file (protobuf walk + weights into arrays), constant folding, the shape
 /// facts (static inference and, where it cannot resolve, the ORT probe), the plain forward session
 /// (ORT graph optimization + pre-packing), its first run, the Grad-CAM backward build (graph, sessions)
-/// and its first run. Also the process's peak RSS after each phase (VmHWM).
+/// and its first run. Also the process's peak RSS (VmHWM, so far: run one model per process for its own).
 /// </summary>
 internal static class StartupBench
 {
@@ -28,16 +28,23 @@ internal static class StartupBench
         }
         if (paths.Count == 0) throw new SalientException("usage: Salient.Bench startup [--threads N] MODEL.onnx…");
         var runtime = new RuntimeOptions { IntraOpThreads = threads };
-        Console.WriteLine("| model | read ms | fold ms | shape facts ms | Grad-CAM build + backward session ms | forward session (layer + backward inputs exposed) ms | first forward ms | first Grad-CAM backward ms | peak RSS MB |");
+        Console.WriteLine("| model | read ms | fold ms | shape facts ms | Grad-CAM build + backward session ms | forward session (layer + backward inputs exposed) ms | first forward ms | first Grad-CAM backward ms | process peak RSS so far MB |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var path in paths)
         {
             var sw = Stopwatch.StartNew();
             double Lap() { double ms = sw.Elapsed.TotalMilliseconds; sw.Restart(); return ms; }
-            var graph = OnnxReader.ReadFile(path);
-            double read = Lap();
-            ConstantFolder.Fold(graph);
-            double fold = Lap();
+            double read, fold;
+            {
+                var graph = OnnxReader.ReadFile(path);
+                read = Lap();
+                ConstantFolder.Fold(graph);
+                fold = Lap();
+            }
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            sw.Restart();
             using var model = SalientModel.Load(path, new ModelOptions { Runtime = runtime, Preprocessing = Preprocessing.Imagenet });
             Lap();   // (a second read + fold + facts, timed apart below)
             var s = model.InputSize;
