@@ -25,7 +25,7 @@ public sealed class SalientModel : IDisposable
         Options = options;
         Sidecar = sidecar;
         Runtime = options.Runtime;
-        Weights = new SharedWeights(graph);
+        Weights = new SharedWeights(graph, path);
 
         var pp = options.Preprocessing;
         if (pp is null && sidecar?.Preprocess is { } name) pp = Preprocessing.Parse(name);

@@ -116,9 +116,10 @@ internal static class OnnxReader
 
         ReadOnlySpan<byte> raw = default;
         byte[]? external = null;
+        FileSlice? source = null;
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            external = ReadExternal(t, model, dir);
+            (external, source) = ReadExternal(t, model, dir);
             raw = external;
         }
         else if (!t.RawData.IsEmpty) raw = t.RawData.Span;
@@ -131,7 +132,8 @@ internal static class OnnxReader
                 throw new SalientException($"'{model}': tensor '{t.Name}' has {raw.Length} bytes of data but shape {Shapes.Format(dims)} of {type} needs {n * size}; the file is truncated or corrupt");
             if (data is bool[] bo) for (int i = 0; i < n; i++) bo[i] = raw[i] != 0;
             else raw.CopyTo(AsSpan(data));
-            return new Tensor(t.Name, type, dims, data);
+            // External data keeps where it came from: sessions point ORT at it instead of copying it.
+            return new Tensor(t.Name, type, dims, data) { Source = data is bool[] || !BitConverter.IsLittleEndian ? null : source };
         }
 
         void Check(int count)
@@ -186,7 +188,7 @@ internal static class OnnxReader
         _ => throw new SalientException("unsupported tensor element type"),
     };
 
-    private static byte[] ReadExternal(TensorProto t, string model, string? dir)
+    private static (byte[], FileSlice) ReadExternal(TensorProto t, string model, string? dir)
     {
         string? location = null;
         long offset = 0, length = -1;
@@ -210,6 +212,6 @@ internal static class OnnxReader
         var buf = new byte[length];
         fs.Seek(offset, SeekOrigin.Begin);
         fs.ReadExactly(buf);
-        return buf;
+        return (buf, new FileSlice(full, offset, length));
     }
 }

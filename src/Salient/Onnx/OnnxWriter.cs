@@ -72,7 +72,9 @@ internal static class OnnxWriter
     {
         var p = new TensorProto { Name = t.Name, DataType = (int)t.Type, DataLocation = TensorProto.Types.DataLocation.External };
         p.Dims.AddRange(t.Dims);
-        p.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = Path.GetFileName(slice.Path) });
+        // A relative path is the location as given (relative to the folder the session is told); an absolute one, its file name.
+        string location = Path.IsPathRooted(slice.Path) ? Path.GetFileName(slice.Path) : slice.Path.Replace(Path.DirectorySeparatorChar, '/');
+        p.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
         p.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = slice.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         p.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = slice.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return p;

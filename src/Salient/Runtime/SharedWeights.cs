@@ -27,22 +27,25 @@ internal sealed class SharedWeights : IDisposable
     private volatile bool _disposed;
 
     /// <param name="graph">The model whose initializers (and their file slices) are shared.</param>
-    public SharedWeights(Graph graph)
+    /// <param name="modelPath">The model file: constants read from it, or from external data files in its
+    /// folder, are given to ORT as references into those files (relative to the folder).</param>
+    public SharedWeights(Graph graph, string? modelPath = null)
     {
-        var real = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var t in graph.Initializers.Values)
+        if (modelPath is not null && Path.GetDirectoryName(RealPath(modelPath)) is { Length: > 0 } folder)
         {
-            if (t.Source is not { } s0) continue;
-            // ORT resolves links before checking that external data stays inside the folder it is
-            // told: give it the real path (a model reached through a symbolic link would escape).
-            if (!real.TryGetValue(s0.Path, out var path)) real[s0.Path] = path = RealPath(s0.Path);
-            var s = s0 with { Path = path };
-            _slices.AddOrUpdate(t.Data, s);
-            var dir = Path.GetDirectoryName(s.Path);
-            if (_folder is null) _folder = dir;
-            else if (!string.Equals(_folder, dir, StringComparison.Ordinal)) _folder = "";   // never: one model file
+            _folder = folder;
+            var real = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var t in graph.Initializers.Values)
+            {
+                if (t.Source is not { } s) continue;
+                // ORT resolves links before checking that external data stays inside the folder it is
+                // told: locations relative to the real folder, from the real file.
+                if (!real.TryGetValue(s.Path, out var path)) real[s.Path] = path = RealPath(s.Path);
+                var relative = Path.GetRelativePath(folder, path);
+                if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) continue;
+                _slices.AddOrUpdate(t.Data, s with { Path = relative });
+            }
         }
-        if (_folder == "") { _folder = null; _slices.Clear(); }
         Container = new PrePackedWeightsContainer();
     }
 
@@ -107,6 +110,9 @@ internal sealed class SharedWeights : IDisposable
     }
 
     private volatile bool _useFile = true;
+
+    /// <summary>True while sessions get file references for the constants read from files (false after ORT refused one, or without a model file).</summary>
+    internal bool ReferencesFiles => _useFile && _folder is not null;
 
     /// <summary>The path with every symbolic link along it resolved.</summary>
     internal static string RealPath(string path)

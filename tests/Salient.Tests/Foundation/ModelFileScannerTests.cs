@@ -72,11 +72,46 @@ public class ModelFileScannerTests
             float[] Logits(string path)
             {
                 using var m = TestPaths.Load(path);
-                return m.Run([m.Prepare(image)])[m.Structure().LogitsName].Data;
+                var logits = m.Run([m.Prepare(image)])[m.Structure().LogitsName].Data;
+                Assert.True(m.Weights.ReferencesFiles);
+                return logits;
             }
             var expected = Logits(real);
             Assert.Equal(expected, Logits(link));
             Assert.Equal(expected, Logits(Path.Combine(dirLink, "m.onnx")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void A_model_with_external_data_in_a_subfolder_runs_like_the_embedded_one()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"salient-ext-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(dir, "data"));
+        try
+        {
+            var g = OnnxReader.ReadFile(TestPaths.SharedModel("mobilenetv2-fp32.onnx"));
+            var slices = new Dictionary<string, FileSlice>();
+            using (var bin = File.Create(Path.Combine(dir, "data", "weights.bin")))
+                foreach (var t in g.Initializers.Values.Where(t => t.Length >= 4096))
+                {
+                    var bytes = t.ToRawBytes();
+                    slices[t.Name] = new FileSlice(Path.Combine("data", "weights.bin"), bin.Position, bytes.Length);
+                    bin.Write(bytes);
+                }
+            string path = Path.Combine(dir, "ext.onnx");
+            File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(OnnxWriter.ToModelProto(g, t => slices.GetValueOrDefault(t.Name))));
+            var read = OnnxReader.ReadFile(path);
+            Assert.Contains(read.Initializers.Values, t => t.Source is { } s && s.Path.EndsWith("weights.bin", StringComparison.Ordinal));
+            var image = Salient.Imaging.ImageLoader.Load(TestPaths.SharedImage("both.png"));
+            float[] Logits(string p)
+            {
+                using var m = TestPaths.Load(p);
+                var logits = m.Run([m.Prepare(image)])[m.Structure().LogitsName].Data;
+                Assert.True(m.Weights.ReferencesFiles);   // ORT took the references, no inline fallback
+                return logits;
+            }
+            Assert.Equal(Logits(TestPaths.SharedModel("mobilenetv2-fp32.onnx")), Logits(path));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
