@@ -10,7 +10,13 @@ activations have realistic ranges (no overflow, no dead network). Exports have a
 'logits' [N,1000], opset 13.
 
 Models: resnet50 (torchvision, 2048 channels at the last feature map), resnet18, mobilenet_v2
-(torchvision's own; the benchmark normally uses shared/models/mobilenetv2-fp32.onnx instead).
+(torchvision's own; the benchmark normally uses shared/models/mobilenetv2-fp32.onnx instead), and the
+big models of the end-to-end benchmark (issue 16): vgg16 (553 MB), convnext_tiny, vit_b_16 (346 MB).
+
+    /usr/bin/python3 tools/make_bench_models.py --out /tmp/bigmodels vgg16 resnet50 convnext_tiny vit_b_16
+
+Besides each model.onnx, writes model.pt (the state dict) so the PyTorch peer of the end-to-end
+benchmark (bench/e2e/gradcam_peer.py) loads the very same weights.
 """
 import argparse, os
 import torch, torchvision
@@ -19,6 +25,9 @@ BUILDERS = {
     'resnet50': lambda: torchvision.models.resnet50(),
     'resnet18': lambda: torchvision.models.resnet18(),
     'mobilenet_v2': lambda: torchvision.models.mobilenet_v2(),
+    'vgg16': lambda: torchvision.models.vgg16(),
+    'convnext_tiny': lambda: torchvision.models.convnext_tiny(),
+    'vit_b_16': lambda: torchvision.models.vit_b_16(),
 }
 
 
@@ -52,6 +61,7 @@ def main():
         torch.manual_seed(0)
         model = BUILDERS[name]()
         calibrate_bn(model, 1)
+        torch.save(model.state_dict(), os.path.join(args.out, f'{name}.pt'))
         x = torch.randn(1, 3, 224, 224)
         torch.onnx.export(model, x, path, input_names=['input'], output_names=['logits'], opset_version=13,
                           do_constant_folding=True, dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}})

@@ -11,6 +11,7 @@ public static class Program
         ["perturbation"] = ("Score-CAM, Ablation-CAM, occlusion, RISE vs. the plain batched forward passes they need", PerturbationBench.Run),
         ["deepvis"] = ("activation maximization: one optimization step vs. one forward+input-gradient pass", DeepVisBench.Run),
         ["render"] = ("one photo: the CAM itself vs decoding, the panel, PNG encoding", RenderBench.Run),
+        ["startup"] = ("a big model's first run phase by phase: read, fold, shape facts, sessions, first forward and backward; peak RSS", StartupBench.Run),
         ["gradients"] = ("Grad-CAM, saliency, guided backprop vs. a plain forward; backward build time; peak memory", GradientBench.Run),
     };
 

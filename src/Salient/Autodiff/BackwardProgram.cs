@@ -18,7 +18,10 @@ namespace Salient.Autodiff;
 /// </summary>
 public sealed class BackwardProgram
 {
-    private readonly InferenceSession _forward;   // owned by the engine (shared by programs with the same forward graph)
+    // Owned by the engine (shared by programs with the same forward graph); created on the first
+    // Forward: a caller that runs the backward from values it fetched itself (Grad-CAM in the
+    // pipeline) never pays for it — on VGG16 a session is seconds and hundreds of MB.
+    private readonly Lazy<InferenceSession> _forward;
     private readonly InferenceSession _backward;
     private readonly string _inputName;
     private readonly DataType _inputType;
@@ -31,7 +34,7 @@ public sealed class BackwardProgram
 
     internal BackwardProgram(GradientRequest request, long[] inputShape, string inputName, DataType inputType,
         BuiltPrograms built, TimeSpan probeTime, RuntimeOptions options, IReadOnlyDictionary<string, Tensor> constants,
-        Func<Graph, InferenceSession> forwardSession)
+        Func<Graph, InferenceSession> forwardSession, SharedWeights? weights = null)
     {
         Request = request;
         InputShape = inputShape;
@@ -53,8 +56,8 @@ public sealed class BackwardProgram
         _gradNames = request.Wrt.Distinct().Select(w => built.GradientOutputs[w]).ToArray();
 
         var sw = Stopwatch.StartNew();
-        _forward = forwardSession(ForwardGraph);
-        _backward = CreateSession(BackwardGraph, options, "the backward program");
+        _forward = new Lazy<InferenceSession>(() => forwardSession(ForwardGraph));
+        _backward = CreateSession(BackwardGraph, options, "the backward program", weights, prepack: false);
         SessionTime = sw.Elapsed;
     }
 
@@ -68,7 +71,7 @@ public sealed class BackwardProgram
     public TimeSpan BuildTime { get; }
     /// <summary>Time of the shape probe for this input shape (shared by every program of that shape; zero when cached).</summary>
     public TimeSpan ProbeTime { get; }
-    /// <summary>Time to create the ONNX Runtime sessions (the forward one is shared between programs with the same forward graph, e.g. Standard and Guided).</summary>
+    /// <summary>Time to create the backward ONNX Runtime session (the forward one is created on the first <see cref="Forward"/> and shared between programs with the same forward graph, e.g. Standard and Guided).</summary>
     public TimeSpan SessionTime { get; }
     /// <summary>The forward nodes that were differentiated, in forward order (as "Op 'name'").</summary>
     public IReadOnlyList<string> DifferentiatedNodes { get; }
@@ -80,15 +83,18 @@ public sealed class BackwardProgram
     /// <summary>Outputs of the forward program: needed activations, score, wrt and AlsoFetch tensors.</summary>
     public IReadOnlyList<string> ForwardOutputs => _forwardOutputs;
 
-    internal InferenceSession ForwardSession => _forward;
+    internal InferenceSession ForwardSession => _forward.Value;
 
     internal static string ForwardKey(Graph forward) =>
         string.Join("\n", forward.Outputs.Select(o => o.Name).Order(StringComparer.Ordinal));
 
-    internal static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what)
+    internal static InferenceSession CreateSession(Graph g, RuntimeOptions options, string what, SharedWeights? weights = null, bool prepack = true)
     {
         using var so = options.CreateSessionOptions();
-        try { return new InferenceSession(OnnxWriter.ToBytes(g), so); }
+        // The backward's weight products (Wᵀ·g, once per seed) are matrix–vector work: packing a
+        // transposed copy of the weights would cost seconds and hundreds of MB on VGG16 for nothing.
+        if (!prepack) so.AddSessionConfigEntry("session.disable_prepacking", "1");
+        try { return weights is null ? new InferenceSession(OnnxWriter.ToBytes(g), so) : weights.CreateSession(g, so); }
         catch (OnnxRuntimeException e)
         {
             throw new SalientException($"ONNX Runtime cannot load {what} written by the gradient engine: {GraphSession.FirstLine(e.Message)}; please report this as a bug", e);
@@ -125,7 +131,7 @@ public sealed class BackwardProgram
         {
             using var runOptions = new RunOptions();
             IDisposableReadOnlyCollection<OrtValue> fwd;
-            try { fwd = _forward.Run(runOptions, [_inputName], [inputValue], _forwardOutputs); }
+            try { fwd = _forward.Value.Run(runOptions, [_inputName], [inputValue], _forwardOutputs); }
             catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model: {GraphSession.FirstLine(e.Message)}", e); }
             return new ForwardPass(this, input, inputValue, fwd, _forwardIndex);
         }

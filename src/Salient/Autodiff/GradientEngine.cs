@@ -23,11 +23,16 @@ public sealed class GradientEngine : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<InferenceSession>> _forwardSessions = new();
     private volatile bool _disposed;
 
-    internal GradientEngine(Graph graph, InputSpec input, RuntimeOptions options)
+    private readonly SharedWeights? _weights;
+    private readonly Func<long[], ProbeResult>? _probe;
+
+    internal GradientEngine(Graph graph, InputSpec input, RuntimeOptions options, SharedWeights? weights = null, Func<long[], ProbeResult>? probe = null)
     {
         _graph = graph;
         _input = input;
         _options = options;
+        _weights = weights;
+        _probe = probe;
         _linearBatch = new Lazy<bool>(() => GraphFacts.BatchArithmeticIsLinear(graph, input.Name));
     }
 
@@ -36,7 +41,7 @@ public sealed class GradientEngine : IDisposable
     /// <summary>For a model's engine: takes the model's lease for one call (so the model's Dispose waits for it).</summary>
     internal Func<IDisposable>? Lease { get; init; }
 
-    public GradientEngine(SalientModel model) : this(model.Graph, model.Input, model.Runtime) { }
+    public GradientEngine(SalientModel model) : this(model.Graph, model.Input, model.Runtime, model.Weights, model.Probe) { }
 
     /// <summary>The ops that have a gradient rule.</summary>
     public static IEnumerable<string> SupportedOps => Rules.RuleRegistry.SupportedOps;
@@ -73,7 +78,7 @@ public sealed class GradientEngine : IDisposable
         var facts = Facts(shape, ref probeTime);
         var built = new BackwardBuilder(_graph, facts, _input.Name, request).Build();
         return new BackwardProgram(request, shape, _input.Name, _input.Type, built, probeTime,
-            _options, _graph.Initializers, ForwardSession);
+            _options, _graph.Initializers, ForwardSession, _weights);
     }
 
     /// <summary>
@@ -103,7 +108,7 @@ public sealed class GradientEngine : IDisposable
         var lazy = _facts.GetOrAdd(string.Join(",", shape), _ => new Lazy<GraphFacts>(() =>
         {
             fresh = true;
-            return GraphFacts.Probe(_graph, _input.Name, _input.Type, shape, _options);
+            return _probe is { } p ? GraphFacts.From(p(shape)) : GraphFacts.Probe(_graph, _input.Name, _input.Type, shape, _options);
         }));
         GraphFacts facts;
         try { facts = lazy.Value; }
@@ -120,7 +125,7 @@ public sealed class GradientEngine : IDisposable
     private InferenceSession ForwardSession(Graph forward)
     {
         string key = BackwardProgram.ForwardKey(forward);
-        var lazy = _forwardSessions.GetOrAdd(key, _ => new Lazy<InferenceSession>(() => BackwardProgram.CreateSession(forward, _options, "the forward program")));
+        var lazy = _forwardSessions.GetOrAdd(key, _ => new Lazy<InferenceSession>(() => BackwardProgram.CreateSession(forward, _options, "the forward program", _weights)));
         try { return lazy.Value; }
         catch
         {

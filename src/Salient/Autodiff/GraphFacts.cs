@@ -17,7 +17,6 @@ namespace Salient.Autodiff;
 /// </summary>
 internal sealed class GraphFacts
 {
-    private const int SmallLimit = 64;
 
     private GraphFacts(Dictionary<string, TensorShape> shapes, Dictionary<string, Tensor> small, TimeSpan time)
     {
@@ -33,9 +32,12 @@ internal sealed class GraphFacts
     /// <summary>The facts at one input shape, from one probe run (<see cref="ShapeProbe"/>) that keeps the values of small tensors.</summary>
     public static GraphFacts Probe(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options)
     {
-        var p = ShapeProbe.Probe(graph, inputName, inputType, inputShape, options, SmallLimit);
-        return new GraphFacts(p.Shapes, p.Small, p.Time);
+        var p = ShapeProbe.Probe(graph, inputName, inputType, inputShape, options, ShapeProbe.SmallLimit);
+        return From(p);
     }
+
+    /// <summary>The facts of a probe already run (the model's own, shared with its structure).</summary>
+    public static GraphFacts From(ProbeResult p) => new(p.Shapes, p.Small, p.Time);
 
     /// <summary>
     /// The facts at batch <paramref name="batch"/> from the facts at batch 1 and 2, without a probe

@@ -8,6 +8,6 @@ public static class ModelGradients
     extension(SalientModel model)
     {
         /// <summary>The gradient engine of this model (backward graphs built on demand and cached).</summary>
-        public GradientEngine Gradients => model.Part(m => new GradientEngine(m.Graph, m.Input, m.Runtime) { Lease = m.Enter });
+        public GradientEngine Gradients => model.Part(m => new GradientEngine(m) { Lease = m.Enter });
     }
 }

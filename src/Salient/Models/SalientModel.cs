@@ -14,6 +14,7 @@ public sealed class SalientModel : IDisposable
 {
     private readonly ConcurrentDictionary<(int H, int W), Lazy<ModelStructure>> _structures = new();
     private readonly ConcurrentDictionary<string, Lazy<GraphSession>> _sessions = new();
+    private readonly ConcurrentDictionary<string, Lazy<ProbeResult>> _probes = new();
     private readonly ConcurrentDictionary<Type, Lazy<object>> _parts = new();
     private volatile bool _disposed;
     // Leases (see Enter): native memory is released when the model is disposed and no call is in flight.
@@ -29,6 +30,7 @@ public sealed class SalientModel : IDisposable
         Options = options;
         Sidecar = sidecar;
         Runtime = options.Runtime;
+        Weights = new SharedWeights(graph, path);
 
         var pp = options.Preprocessing;
         if (pp is null && sidecar?.Preprocess is { } name) pp = Preprocessing.Parse(name);
@@ -92,6 +94,9 @@ public sealed class SalientModel : IDisposable
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> has been called.</summary>
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>The one copy of the weights that every ORT session of this model shares.</summary>
+    internal SharedWeights Weights { get; }
 
     public string Path { get; }
     /// <summary>The graph after constant folding (read-only by convention).</summary>
@@ -208,10 +213,28 @@ public sealed class SalientModel : IDisposable
         var key = (height ?? InputSize.Height, width ?? InputSize.Width);
         return _structures.GetOrAdd(key, k => new Lazy<ModelStructure>(() =>
         {
-            var shapes = ShapeProbe.Run(Graph, Input, Input.DynamicBatch ? 1 : Input.FixedBatch, k.H, k.W, Runtime);
+            var shapes = Probe(Input.ShapeFor(Input.DynamicBatch ? 1 : Input.FixedBatch, k.H, k.W)).Shapes;
             var s = new ModelStructure(Graph, Input, shapes);
             return s;
         })).Value;
+    }
+
+    /// <summary>
+    /// The one probe per input shape (shapes, types and small shape-derived values of every tensor),
+    /// shared by the structure and the gradient engine (cached; a failure is not).
+    /// </summary>
+    internal ProbeResult Probe(long[] inputShape)
+    {
+        ThrowIfDisposed();
+        string key = string.Join(",", inputShape);
+        var lazy = _probes.GetOrAdd(key, _ => new Lazy<ProbeResult>(() =>
+            ShapeProbe.Probe(Graph, Input.Name, Input.Type, (long[])inputShape.Clone(), Runtime, ShapeProbe.SmallLimit, Weights)));
+        try { return lazy.Value; }
+        catch
+        {
+            _probes.TryRemove(new KeyValuePair<string, Lazy<ProbeResult>>(key, lazy));
+            throw;
+        }
     }
 
     /// <summary>
@@ -250,7 +273,7 @@ public sealed class SalientModel : IDisposable
         {
             var g = Graph.Clone();
             foreach (var e in extras) g.Outputs.Add(new ValueInfo(e, DataType.Undefined, null));
-            return new GraphSession(g, Runtime);
+            return new GraphSession(g, Runtime, Weights);
         })).Value;
     }
 
@@ -433,5 +456,6 @@ public sealed class SalientModel : IDisposable
         _sessions.Clear();
         foreach (var p in _parts.Values) if (p.IsValueCreated && p.Value is IDisposable d) d.Dispose();
         _parts.Clear();
+        Weights.Dispose();
     }
 }

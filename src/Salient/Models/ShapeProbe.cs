@@ -16,66 +16,107 @@ internal sealed record TensorShape(DataType Type, long[] Dims)
 }
 
 /// <summary>What one probe run found: every tensor's type and shape, the values of small tensors, and the time it took.</summary>
-internal sealed record ProbeResult(Dictionary<string, TensorShape> Shapes, Dictionary<string, Tensor> Small, TimeSpan Time);
+internal sealed record ProbeResult(Dictionary<string, TensorShape> Shapes, Dictionary<string, Tensor> Small, TimeSpan Time)
+{
+    /// <summary>How many tensors ORT had to be asked for (0: static inference resolved everything, no session was created).</summary>
+    public int OrtOutputs { get; init; }
+}
 
 /// <summary>
-/// Concrete shapes of every tensor, found with one probe run in which every intermediate is a graph
-/// output (ORT computes exact shapes for any dynamic batch or spatial size; there is no ONNX shape
-/// inference in .NET). Constants come from the initializers. The one probe implementation: the
+/// Concrete shapes of every tensor: static inference (<see cref="ShapeInference"/>) for the ops it
+/// knows, and for whatever it leaves open one ORT run in which those tensors are graph outputs (ORT
+/// computes exact shapes for any dynamic batch or spatial size). Constants come from the initializers. The one probe implementation: the
 /// model structure uses <see cref="Run"/>, the gradient engine <see cref="Probe"/> (with the values
 /// of small tensors).
 /// </summary>
 internal static class ShapeProbe
 {
-    public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options) =>
-        Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options).Shapes;
+    /// <summary>Tensors with at most this many elements have their values recorded (shape arithmetic the gradient rules read).</summary>
+    public const int SmallLimit = 64;
+
+    public static Dictionary<string, TensorShape> Run(Graph graph, InputSpec input, int batch, int height, int width, RuntimeOptions options, SharedWeights? weights = null) =>
+        Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options, 0, weights).Shapes;
 
     /// <summary>
     /// Runs <paramref name="graph"/> once on a constant input of <paramref name="inputShape"/> with every
     /// intermediate as an output; records each tensor's type and shape, and the values of tensors with at
     /// most <paramref name="smallLimit"/> elements (0: none).
     /// </summary>
-    internal static ProbeResult Probe(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options, int smallLimit = 0)
+    internal static ProbeResult Probe(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options, int smallLimit = 0, SharedWeights? weights = null)
     {
         var sw = Stopwatch.StartNew();
-        var g = graph.Clone();
-        g.Outputs.Clear();
-        var seen = new HashSet<string>();
-        foreach (var name in graph.IntermediateNames())
-            if (seen.Add(name)) g.Outputs.Add(new ValueInfo(name, DataType.Undefined, null));
         var shapes = new Dictionary<string, TensorShape>();
         var small = new Dictionary<string, Tensor>();
         foreach (var kv in graph.Initializers) shapes[kv.Key] = new TensorShape(kv.Value.Type, kv.Value.Dims);
         shapes[inputName] = new TensorShape(inputType, inputShape);
-        if (g.Outputs.Count > 0)
+
+        // Static inference first; ORT only for what it leaves open: tensors it cannot shape, and small
+        // integer tensors (shape arithmetic the gradient rules read) whose value it did not compute.
+        var inferred = ShapeInference.Infer(graph, inputName, inputType, inputShape);
+        var open = new List<string>();
+        var seen = new HashSet<string>();
+        foreach (var name in graph.IntermediateNames())
         {
-            using var so = options.CreateSessionOptions();
-            InferenceSession session;
-            try { session = new InferenceSession(OnnxWriter.ToBytes(g), so); }
-            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime cannot load the model: {GraphSession.FirstLine(e.Message)}", e); }
-            using (session)
+            if (!seen.Add(name)) continue;
+            if (!inferred.TryGetValue(name, out var t)) { open.Add(name); continue; }
+            shapes[name] = new TensorShape(t.Type, t.Dims);
+            long count = Tensor.ElementCount(t.Dims);
+            if (count <= smallLimit && t.Value is { } v) small[name] = new Tensor(name, v.Type, v.Dims, v.Data);
+            else if (count <= smallLimit && t.Type is DataType.Int64 or DataType.Int32) open.Add(name);
+        }
+        if (open.Count > 0) RunOrt(graph, open, inputName, inputType, inputShape, options, smallLimit, weights, shapes, small);
+        return new ProbeResult(shapes, small, sw.Elapsed) { OrtOutputs = open.Count };
+    }
+
+    /// <summary>
+    /// The ORT probe: one run of the model with <paramref name="names"/> as its outputs (every
+    /// intermediate, before static inference existed; now only what inference left open).
+    /// </summary>
+    internal static void RunOrt(Graph graph, IReadOnlyList<string> names, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options,
+        int smallLimit, SharedWeights? weights, Dictionary<string, TensorShape> shapes, Dictionary<string, Tensor> small)
+    {
+        var g = graph.Clone();
+        g.Outputs.Clear();
+        foreach (var name in names) g.Outputs.Add(new ValueInfo(name, DataType.Undefined, null));
+        using var so = options.CreateSessionOptions();
+        so.AddSessionConfigEntry("session.disable_prepacking", "1");   // one run: packing weights would cost more than it saves
+        InferenceSession session;
+        try { session = weights is null ? new InferenceSession(OnnxWriter.ToBytes(g), so) : weights.CreateSession(g, so); }
+        catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime cannot load the model: {GraphSession.FirstLine(e.Message)}", e); }
+        using (session)
+        {
+            using var input = CreateProbeInput(inputType, inputShape);
+            using var ro = new RunOptions();
+            var outNames = g.Outputs.Select(o => o.Name).ToArray();
+            IDisposableReadOnlyCollection<OrtValue> results;
+            try { results = session.Run(ro, [inputName], [input], outNames); }
+            catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model at input shape {Shapes.Format(inputShape)}: {GraphSession.FirstLine(e.Message)}", e); }
+            using (results)
             {
-                using var input = CreateProbeInput(inputType, inputShape);
-                using var ro = new RunOptions();
-                var names = g.Outputs.Select(o => o.Name).ToArray();
-                IDisposableReadOnlyCollection<OrtValue> results;
-                try { results = session.Run(ro, [inputName], [input], names); }
-                catch (OnnxRuntimeException e) { throw new SalientException($"ONNX Runtime failed to run the model at input shape {Shapes.Format(inputShape)}: {GraphSession.FirstLine(e.Message)}", e); }
-                using (results)
+                for (int i = 0; i < outNames.Length; i++)
                 {
-                    for (int i = 0; i < names.Length; i++)
-                    {
-                        var v = results[i];
-                        if (!v.IsTensor) continue;
-                        var info = v.GetTensorTypeAndShape();
-                        var type = GraphSession.MapType(info.ElementDataType);
-                        shapes[names[i]] = new TensorShape(type, info.Shape);
-                        if (info.ElementCount <= smallLimit && ReadSmall(names[i], v, info) is { } t) small[names[i]] = t;
-                    }
+                    var v = results[i];
+                    if (!v.IsTensor) continue;
+                    var info = v.GetTensorTypeAndShape();
+                    var type = GraphSession.MapType(info.ElementDataType);
+                    shapes[outNames[i]] = new TensorShape(type, info.Shape);
+                    if (info.ElementCount <= smallLimit && ReadSmall(outNames[i], v, info) is { } t) small[outNames[i]] = t;
                 }
             }
         }
-        return new ProbeResult(shapes, small, sw.Elapsed);
+    }
+
+    /// <summary>The old probe, kept for the tests that hold static inference against it: ORT with every intermediate exposed.</summary>
+    internal static ProbeResult ProbeWithOrtOnly(Graph graph, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options, int smallLimit = 0)
+    {
+        var sw = Stopwatch.StartNew();
+        var shapes = new Dictionary<string, TensorShape>();
+        var small = new Dictionary<string, Tensor>();
+        foreach (var kv in graph.Initializers) shapes[kv.Key] = new TensorShape(kv.Value.Type, kv.Value.Dims);
+        shapes[inputName] = new TensorShape(inputType, inputShape);
+        var names = graph.IntermediateNames().Distinct().ToList();
+        if (names.Count > 0) RunOrt(graph, names, inputName, inputType, inputShape, options, smallLimit, null, shapes, small);
+        return new ProbeResult(shapes, small, sw.Elapsed) { OrtOutputs = names.Count };
     }
 
     private static OrtValue CreateProbeInput(DataType type, long[] shape)

@@ -12,9 +12,18 @@ internal static class OnnxReader
         // Only a regular file is read (a device, FIFO or folder is refused before opening), never more
         // than its size. External data may come from the folder the model was named in, or from the
         // folder of the file a linked model resolves to — both with links resolved.
-        byte[] bytes = SafeFiles.ReadRegularFile(path, "model file");
+        SafeFiles.RequireRegularFile(path, "model file");
         string named = SafeFiles.RealPath(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string resolved = Path.GetDirectoryName(SafeFiles.RealPath(path))!;
+        // One pass over the file, big weights straight into their arrays (see ModelFileScanner);
+        // anything unusual falls back to reading the whole file, whose parser words the errors.
+        (ModelProto Model, List<Tensor> Big)? scanned;
+        var dirs = new ExternalDirs(named, resolved);
+        try { scanned = ModelFileScanner.TryRead(path, path, dirs); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new SalientException($"cannot read model file '{path}': {e.Message}", e); }
+        if (scanned is { } sc) return FromProto(sc.Model, path, dirs, sc.Big);
+        byte[] bytes = SafeFiles.ReadRegularFile(path, "model file");
         return Read(bytes, path, named, resolved);
     }
 
@@ -25,6 +34,12 @@ internal static class OnnxReader
         try { model = ModelProto.Parser.ParseFrom(bytes); }
         catch (Exception e) when (e is InvalidProtocolBufferException or InvalidOperationException or ArgumentException)
         { throw new SalientException($"'{nameForMessages}' is not a valid ONNX model (protobuf parse failed: {e.Message.TrimEnd('.')}); is the file truncated?", e); }
+        return FromProto(model, nameForMessages, dirs, []);
+    }
+
+    /// <summary>The graph of a parsed model; <paramref name="big"/>: initializers read apart from the model message (already converted).</summary>
+    private static Graph FromProto(ModelProto model, string nameForMessages, ExternalDirs? dirs, List<Tensor> big)
+    {
 
         if (model.Graph is null || model.Graph.Node.Count == 0 || model.IrVersion <= 0)
             throw new SalientException($"'{nameForMessages}' is not a valid ONNX model (no graph, no nodes or no IR version); is it really an .onnx file?");
@@ -37,6 +52,7 @@ internal static class OnnxReader
 
         foreach (var t in model.Graph.Initializer)
             g.Initializers[t.Name] = ConvertTensor(t, nameForMessages, dirs);
+        foreach (var t in big) g.Initializers[t.Name] = t;
         foreach (var vi in model.Graph.Input)
             if (!g.Initializers.ContainsKey(vi.Name)) g.Inputs.Add(ConvertValueInfo(vi));
         foreach (var vi in model.Graph.Output) g.Outputs.Add(ConvertValueInfo(vi));
@@ -111,9 +127,10 @@ internal static class OnnxReader
 
         ReadOnlySpan<byte> raw = default;
         byte[]? external = null;
+        FileSlice? source = null;
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            external = ReadExternal(t, model, dir, needed);
+            (external, source) = ReadExternal(t, model, dir, needed);
             raw = external;
         }
         else if (!t.RawData.IsEmpty) raw = t.RawData.Span;
@@ -125,7 +142,8 @@ internal static class OnnxReader
             Array rawData = Tensor.NewArray(type, n);
             if (rawData is bool[] bo) for (int i = 0; i < n; i++) bo[i] = raw[i] != 0;
             else raw.CopyTo(AsSpan(rawData));
-            return new Tensor(t.Name, type, dims, rawData);
+            // External data keeps where it came from: sessions point ORT at it instead of copying it.
+            return new Tensor(t.Name, type, dims, rawData) { Source = rawData is bool[] || !BitConverter.IsLittleEndian ? null : source };
         }
 
         int present = type switch
@@ -169,7 +187,7 @@ internal static class OnnxReader
         return new Tensor(t.Name, type, dims, data);
     }
 
-    private static Span<byte> AsSpan(Array data) => data switch
+    internal static Span<byte> AsSpan(Array data) => data switch
     {
         float[] a => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()),
         double[] a => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()),
@@ -185,7 +203,7 @@ internal static class OnnxReader
         _ => throw new SalientException("unsupported tensor element type"),
     };
 
-    private static byte[] ReadExternal(TensorProto t, string model, ExternalDirs? dirs, long needed)
+    private static (byte[], FileSlice) ReadExternal(TensorProto t, string model, ExternalDirs? dirs, long needed)
     {
         string? location = null, offsetText = null, lengthText = null;
         foreach (var kv in t.ExternalData)
@@ -224,7 +242,7 @@ internal static class OnnxReader
             var buf = new byte[length];
             fs.Seek(offset, SeekOrigin.Begin);
             fs.ReadExactly(buf);
-            return buf;
+            return (buf, new FileSlice(full, offset, length));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new SalientException($"'{model}': cannot read external data file '{OneLine(location)}': {OneLine(e.Message)}", e); }

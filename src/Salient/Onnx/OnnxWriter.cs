@@ -8,14 +8,22 @@ internal static class OnnxWriter
 {
     public static byte[] ToBytes(Graph g) => ToModelProto(g).ToByteArray();
 
+    /// <summary>
+    /// The model bytes with the initializers for which <paramref name="external"/> gives a slice written
+    /// as external data (file name relative to the folder the session is told, offset, length) instead
+    /// of as bytes: ORT reads them from the file when it needs the values at all.
+    /// </summary>
+    public static byte[] ToBytes(Graph g, Func<Tensor, FileSlice?> external) => ToModelProto(g, external).ToByteArray();
+
     public static void WriteFile(Graph g, string path) => File.WriteAllBytes(path, ToBytes(g));
 
-    internal static ModelProto ToModelProto(Graph g)
+    internal static ModelProto ToModelProto(Graph g, Func<Tensor, FileSlice?>? external = null)
     {
         var model = new ModelProto { IrVersion = g.IrVersion, ProducerName = "salient", ProducerVersion = "0.1", Graph = new GraphProto { Name = g.Name } };
         foreach (var kv in g.Opsets) model.OpsetImport.Add(new OperatorSetIdProto { Domain = kv.Key, Version = kv.Value });
         var gp = model.Graph;
-        foreach (var t in g.Initializers.Values) gp.Initializer.Add(ToTensorProto(t));
+        foreach (var t in g.Initializers.Values)
+            gp.Initializer.Add(external?.Invoke(t) is { } slice ? ToExternalTensorProto(t, slice) : ToTensorProto(t));
         foreach (var i in g.Inputs) gp.Input.Add(ToValueInfoProto(i));
         if (g.IrVersion < 4)
             foreach (var t in g.Initializers.Values)
@@ -57,6 +65,18 @@ internal static class OnnxWriter
         var p = new TensorProto { Name = t.Name, DataType = (int)t.Type };
         p.Dims.AddRange(t.Dims);
         p.RawData = UnsafeByteOperations.UnsafeWrap(t.ToRawBytes());
+        return p;
+    }
+
+    internal static TensorProto ToExternalTensorProto(Tensor t, FileSlice slice)
+    {
+        var p = new TensorProto { Name = t.Name, DataType = (int)t.Type, DataLocation = TensorProto.Types.DataLocation.External };
+        p.Dims.AddRange(t.Dims);
+        // A relative path is the location as given (relative to the folder the session is told); an absolute one, its file name.
+        string location = Path.IsPathRooted(slice.Path) ? Path.GetFileName(slice.Path) : slice.Path.Replace(Path.DirectorySeparatorChar, '/');
+        p.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        p.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = slice.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        p.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = slice.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return p;
     }
 

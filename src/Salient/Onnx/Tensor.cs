@@ -23,6 +23,8 @@ internal sealed class Tensor
     public DataType Type { get; }
     public long[] Dims { get; }
     public Array Data { get; }
+    /// <summary>Where <see cref="Data"/>'s bytes lie, unchanged, in the model file (big initializers read by <see cref="ModelFileScanner"/>); null otherwise.</summary>
+    public FileSlice? Source { get; init; }
     public long Length => Data.Length;
     public int Rank => Dims.Length;
 

@@ -159,7 +159,7 @@ internal sealed class CutSession
         var s = model.Structure();
         int probe = model.Input.DynamicBatch ? 1 : model.Input.FixedBatch;
         var cut = GraphCut.After(model.Graph, s.Shapes, layer, s.LogitsName, probe);
-        var session = new GraphSession(cut.Head, model.Runtime);
+        var session = new GraphSession(cut.Head, model.Runtime, model.Weights);
         var tensors = cut.Head.IntermediateNames().Concat(cut.Head.Inputs.Select(i => i.Name));
         int batch = Math.Max(1, (int)Math.Min(BatchSizing.MaxRows, BatchSizing.BudgetBytes / BatchSizing.BytesPerRow(cut.Head, s.Shapes, probe, tensors)));
         return new CutSession(cut, session, batch);

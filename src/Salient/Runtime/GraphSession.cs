@@ -22,11 +22,10 @@ internal sealed class GraphSession : IDisposable
     private readonly InferenceSession _session;
     private readonly Dictionary<string, DataType> _inputTypes;
 
-    public GraphSession(Graph graph, RuntimeOptions options)
+    public GraphSession(Graph graph, RuntimeOptions options, SharedWeights? weights = null)
     {
         using var so = options.CreateSessionOptions();
-        byte[] bytes = OnnxWriter.ToBytes(graph);
-        try { _session = new InferenceSession(bytes, so); }
+        try { _session = weights is null ? new InferenceSession(OnnxWriter.ToBytes(graph), so) : weights.CreateSession(graph, so); }
         catch (OnnxRuntimeException e)
         {
             throw new SalientException($"ONNX Runtime cannot load the model: {FirstLine(e.Message)}", e);
