@@ -69,6 +69,7 @@ public static class Program
         root.Options.Add(version);
         root.Options.Add(Verbose);
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(EvaluateCommand.Create(stdout, stderr));
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Create(stdout));
         root.Subcommands.Add(MethodsCommand.Create(stdout));

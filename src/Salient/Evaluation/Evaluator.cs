@@ -1,0 +1,265 @@
+using Salient.Imaging;
+using Salient.Models;
+using Salient.Perturbation;
+
+namespace Salient.Evaluation;
+
+/// <summary>One image to evaluate: its prepared input, the class, one map per method (H×W on the input grid), its boxes.</summary>
+internal sealed record EvaluationCase(PreparedInput Input, int Class, IReadOnlyDictionary<string, float[]> Maps, IReadOnlyList<Box>? Boxes = null);
+
+/// <summary>One number: a metric of one method's map on one image; deletion / insertion keep their curve, ROAD its per-percentile values.</summary>
+internal sealed record MetricValue(string Method, string Metric, double Value, double[]? Curve = null);
+
+/// <summary>
+/// Runs the faithfulness metrics of one image for every method at once: the perturbed inputs of all
+/// methods and metrics are generated row by row into one <see cref="BatchRunner"/> run (one ORT call per
+/// batch, pipelined), the unperturbed forward is given or run once, and the deletion/insertion baseline
+/// image is run once for all methods.
+/// </summary>
+internal static class Evaluator
+{
+    private delegate void Row(Span<float> destination);
+
+    public static IReadOnlyList<MetricValue> Evaluate(SalientModel model, EvaluationCase c, IReadOnlyList<string> metrics, EvaluationOptions o, float[]? logits = null)
+    {
+        var x = c.Input;
+        int h = x.Height, w = x.Width, ch = x.Channels, plane = h * w;
+        var structure = model.Structure();
+        if (c.Class < 0 || c.Class >= structure.ClassCount)
+            throw new SalientException($"class {c.Class} is out of range: the model has {structure.ClassCount} classes (0–{structure.ClassCount - 1})");
+        foreach (var (method, map) in c.Maps)
+            if (map.Length != plane)
+                throw new SalientException($"the map of '{method}' has {map.Length} values; the model's input grid is {w}×{h} ({plane})");
+        if (o.Steps < 1) throw new SalientException($"steps must be at least 1 (got {o.Steps})");
+        logits ??= model.Run([x])[structure.LogitsName].Data;
+        double Score(ReadOnlySpan<float> row) => o.Target == ScoreTarget.Logit ? row[c.Class] : Statistics.Probability(row, c.Class);
+        double original = Score(logits);
+
+        var rows = new List<Row>();
+        var results = new List<MetricValue>();
+        var pending = new List<Action<float[], int>>(); // turn the scores of all rows into values
+        bool del = metrics.Contains(MetricNames.Deletion), ins = metrics.Contains(MetricNames.Insertion);
+        int baselineRow = -1;
+        float[]? baseline = null;
+        if (del || ins)
+        {
+            baseline = BaselineImage(model, x, o.Baseline);
+            baselineRow = rows.Count;
+            var b = baseline;
+            rows.Add(d => b.CopyTo(d));
+        }
+        bool anyRoad = metrics.Any(m => m.StartsWith("road", StringComparison.Ordinal));
+        bool conf = metrics.Any(m => m is MetricNames.AverageDrop or MetricNames.IncreaseInConfidence or MetricNames.ConfidenceChange);
+
+        int methodIndex = 0;
+        foreach (var (method, map) in c.Maps)
+        {
+            int mi = methodIndex++;
+            if (del || ins)
+            {
+                var order = DescendingOrder(map);
+                int n = o.Steps;
+                int first = rows.Count;
+                foreach (bool deletion in new[] { true, false })
+                {
+                    if (deletion ? !del : !ins) continue;
+                    int start = rows.Count;
+                    for (int k = 1; k < n; k++)
+                    {
+                        int changed = (int)((long)k * plane / n);
+                        bool d0 = deletion;
+                        rows.Add(dst => Blend(d0 ? x.Tensor : baseline!, d0 ? baseline! : x.Tensor, order, changed, dst, ch, plane, x.Layout));
+                    }
+                    pending.Add((scores, per) =>
+                    {
+                        var curve = new double[n + 1];
+                        double b0 = Score(scores.AsSpan(baselineRow * per, per));
+                        curve[0] = deletion ? original : b0;
+                        curve[n] = deletion ? b0 : original;
+                        for (int k = 1; k < n; k++) curve[k] = Score(scores.AsSpan((start + k - 1) * per, per));
+                        results.Add(new MetricValue(method, deletion ? MetricNames.Deletion : MetricNames.Insertion, Auc(curve), curve));
+                    });
+                }
+            }
+            if (anyRoad)
+            {
+                var inverse = new float[plane];
+                for (int i = 0; i < plane; i++) inverse[i] = 1f - map[i];
+                int start = rows.Count;
+                var ps = o.Percentiles;
+                for (int pi = 0; pi < ps.Count; pi++)
+                    foreach (bool morf in new[] { true, false })
+                    {
+                        var removed = RoadRemoved(morf ? map : inverse, ps[pi]);
+                        int seed = HashCode.Combine(o.Seed, mi, pi, morf);
+                        rows.Add(dst => Imputation.Impute(x.Tensor, removed, dst, ch, h, w, x.Layout, o.Noise, o.Noise == 0 ? null : new Random(seed)));
+                    }
+                pending.Add((scores, per) =>
+                {
+                    double morfSum = 0, lerfSum = 0;
+                    var morfs = new double[ps.Count];
+                    var lerfs = new double[ps.Count];
+                    for (int pi = 0; pi < ps.Count; pi++)
+                    {
+                        morfs[pi] = Score(scores.AsSpan((start + 2 * pi) * per, per)) - original;
+                        lerfs[pi] = Score(scores.AsSpan((start + 2 * pi + 1) * per, per)) - original;
+                        morfSum += morfs[pi];
+                        lerfSum += lerfs[pi];
+                    }
+                    double morfMean = morfSum / ps.Count, lerfMean = lerfSum / ps.Count;
+                    if (metrics.Contains(MetricNames.RoadMorf)) results.Add(new MetricValue(method, MetricNames.RoadMorf, morfMean, morfs));
+                    if (metrics.Contains(MetricNames.RoadLerf)) results.Add(new MetricValue(method, MetricNames.RoadLerf, lerfMean, lerfs));
+                    if (metrics.Contains(MetricNames.Road)) results.Add(new MetricValue(method, MetricNames.Road, (lerfMean - morfMean) / 2));
+                });
+            }
+            if (conf)
+            {
+                int row = rows.Count;
+                rows.Add(dst => InputMasking.Apply(x.Tensor, map, dst, ch, x.Layout));
+                pending.Add((scores, per) =>
+                {
+                    double after = Score(scores.AsSpan(row * per, per));
+                    if (metrics.Contains(MetricNames.AverageDrop))
+                        results.Add(new MetricValue(method, MetricNames.AverageDrop, original > 0 ? 100 * Math.Max(0, original - after) / original : 0));
+                    if (metrics.Contains(MetricNames.IncreaseInConfidence))
+                        results.Add(new MetricValue(method, MetricNames.IncreaseInConfidence, after > original ? 1 : 0));
+                    if (metrics.Contains(MetricNames.ConfidenceChange))
+                        results.Add(new MetricValue(method, MetricNames.ConfidenceChange, after - original));
+                });
+            }
+        }
+
+        if (rows.Count > 0)
+        {
+            var session = model.Session([structure.LogitsName]);
+            int batch = o.BatchSize ?? BatchSizing.ForModel(model, o.MemoryBudget);
+            int rowLength = x.Tensor.Length;
+            var runner = new BatchRunner(session,
+                [new BatchInput(model.Input.Name, InputMasking.RowShape(model, x), (start, count, dst) =>
+                {
+                    for (int r = 0; r < count; r++) rows[start + r](dst.Slice(r * rowLength, rowLength));
+                })],
+                structure.LogitsName, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
+            var scores = runner.Run(rows.Count, out int per);
+            foreach (var p in pending) p(scores, per);
+        }
+
+        foreach (var (method, map) in c.Maps)
+        {
+            if (metrics.Contains(MetricNames.Sparsity)) results.Add(new MetricValue(method, MetricNames.Sparsity, MapMetrics.Gini(map)));
+            if (c.Boxes is { Count: > 0 } boxes)
+            {
+                if (metrics.Contains(MetricNames.Pointing))
+                    results.Add(new MetricValue(method, MetricNames.Pointing, MapMetrics.Pointing(map, h, w, x.Geometry, boxes, o.PointingTolerance)));
+                if (metrics.Contains(MetricNames.EnergyPointing))
+                    results.Add(new MetricValue(method, MetricNames.EnergyPointing, MapMetrics.EnergyPointing(map, h, w, x.Geometry, boxes)));
+            }
+        }
+        // Stable order: methods as given, metrics as requested.
+        var methodOrder = c.Maps.Keys.ToList();
+        return results.OrderBy(r => methodOrder.IndexOf(r.Method)).ThenBy(r => IndexOf(metrics, r.Metric)).ToList();
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string s)
+    {
+        for (int i = 0; i < list.Count; i++) if (list[i] == s) return i;
+        return -1;
+    }
+
+    /// <summary>Trapezoidal area under a curve sampled at 0, 1/N, …, 1.</summary>
+    public static double Auc(IReadOnlyList<double> curve)
+    {
+        int n = curve.Count - 1;
+        if (n < 1) return curve.Count == 1 ? curve[0] : 0;
+        double s = 0;
+        for (int i = 0; i < curve.Count; i++) s += curve[i];
+        return (s - (curve[0] + curve[n]) / 2) / n;
+    }
+
+    /// <summary>Pixel indices by decreasing saliency; ties keep row-major order.</summary>
+    public static int[] DescendingOrder(float[] map)
+    {
+        var order = Enumerable.Range(0, map.Length).ToArray();
+        var keys = map.Select(v => -v).ToArray();
+        Array.Sort(keys, order); // introsort is unstable: restore index order within ties below
+        int i = 0;
+        while (i < order.Length)
+        {
+            int j = i + 1;
+            while (j < order.Length && keys[j] == keys[i]) j++;
+            Array.Sort(order, i, j - i);
+            i = j;
+        }
+        return order;
+    }
+
+    /// <summary>
+    /// ROAD's removed pixels at a percentile, as pytorch-grad-cam: t = the percentile of the map (numpy's
+    /// linear interpolation); pixels with value ≥ t are removed (MoRF on the map, LeRF on 1 − map).
+    /// </summary>
+    public static bool[] RoadRemoved(float[] map, double percentile)
+    {
+        float t = Statistics.Percentile(map, percentile);
+        var removed = new bool[map.Length];
+        for (int i = 0; i < map.Length; i++) removed[i] = !(map[i] < t);
+        return removed;
+    }
+
+    /// <summary>dst = from, with the first <paramref name="count"/> pixels of <paramref name="order"/> taken from <paramref name="to"/> (every channel).</summary>
+    private static void Blend(float[] from, float[] to, int[] order, int count, Span<float> dst, int channels, int plane, TensorLayout layout)
+    {
+        from.CopyTo(dst);
+        for (int k = 0; k < count; k++)
+        {
+            int p = order[k];
+            if (layout == TensorLayout.Nchw) for (int c = 0; c < channels; c++) dst[c * plane + p] = to[c * plane + p];
+            else for (int c = 0; c < channels; c++) dst[p * channels + c] = to[p * channels + c];
+        }
+    }
+
+    /// <summary>
+    /// The deletion / insertion baseline in model-input units: <c>blur</c> = the input blurred by a
+    /// Gaussian of σ = 5 px per 224 px of the shorter side (RISE's insertion substrate: 11-tap, σ = 5);
+    /// <c>black</c> = a black image preprocessed like the input; <c>mean</c> = each channel's mean over the input.
+    /// </summary>
+    public static float[] BaselineImage(SalientModel model, PreparedInput x, DeletionBaseline kind)
+    {
+        int h = x.Height, w = x.Width, c = x.Channels, plane = h * w;
+        var result = new float[x.Tensor.Length];
+        switch (kind)
+        {
+            case DeletionBaseline.Black:
+                Preprocessor.WriteTensor(new RgbImage(w, h, new float[plane * 3]), result, c, x.Layout, model.Preprocessing);
+                break;
+            case DeletionBaseline.Mean:
+                for (int ch = 0; ch < c; ch++)
+                {
+                    double s = 0;
+                    for (int p = 0; p < plane; p++) s += x.Tensor[x.Layout == TensorLayout.Nchw ? ch * plane + p : p * c + ch];
+                    for (int p = 0; p < plane; p++) result[x.Layout == TensorLayout.Nchw ? ch * plane + p : p * c + ch] = (float)(s / plane);
+                }
+                break;
+            default:
+                var planes = ToPlanes(x);
+                Blur.Gaussian(planes, h, w, 5f * Math.Min(h, w) / 224f);
+                FromPlanes(planes, result, c, plane, x.Layout);
+                break;
+        }
+        return result;
+    }
+
+    internal static float[] ToPlanes(PreparedInput x)
+    {
+        if (x.Layout == TensorLayout.Nchw) return (float[])x.Tensor.Clone();
+        int c = x.Channels, plane = x.Height * x.Width;
+        var planes = new float[x.Tensor.Length];
+        for (int p = 0; p < plane; p++) for (int ch = 0; ch < c; ch++) planes[ch * plane + p] = x.Tensor[p * c + ch];
+        return planes;
+    }
+
+    private static void FromPlanes(float[] planes, float[] dst, int c, int plane, TensorLayout layout)
+    {
+        if (layout == TensorLayout.Nchw) { planes.CopyTo(dst, 0); return; }
+        for (int p = 0; p < plane; p++) for (int ch = 0; ch < c; ch++) dst[p * c + ch] = planes[ch * plane + p];
+    }
+}
