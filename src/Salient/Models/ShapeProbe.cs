@@ -38,6 +38,35 @@ internal static class ShapeProbe
         Probe(graph, input.Name, input.Type, input.ShapeFor(batch, height, width), options, 0, weights).Shapes;
 
     /// <summary>
+    /// Activations a model may need for one run before ORT is asked to run it: at most half the memory
+    /// this process may use (a mutated or hostile model whose shapes explode is refused with one line
+    /// instead of ORT allocating tens of gigabytes).
+    /// </summary>
+    internal static long ActivationLimitBytes { get; set; } = Math.Max(1L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2);
+
+    /// <summary>Refuses tensors whose statically known sizes add up past <see cref="ActivationLimitBytes"/> (checked arithmetic).</summary>
+    internal static void CheckActivationMemory(Graph graph, IEnumerable<(string Name, DataType Type, long[] Dims)> tensors, long[] inputShape)
+    {
+        long total = 0;
+        string largest = "";
+        long largestBytes = 0;
+        foreach (var (name, type, dims) in tensors)
+        {
+            if (graph.Initializers.ContainsKey(name)) continue;
+            long bytes;
+            try { bytes = checked(Tensor.CheckedElementCount(dims, $"tensor '{name}'") * Math.Max(1, DataTypes.SizeOf(type))); }
+            catch (OverflowException) { bytes = long.MaxValue; }
+            if (bytes > largestBytes) (largest, largestBytes) = (name, bytes);
+            total = bytes > long.MaxValue - total ? long.MaxValue : total + bytes;
+        }
+        if (total > ActivationLimitBytes)
+            throw new SalientException($"the model would need {Gb(total)} of activations for an input of shape {Shapes.Format(inputShape)} " +
+                $"(tensor '{largest}' alone {Gb(largestBytes)}), over the {Gb(ActivationLimitBytes)} limit (half of this machine's memory); is the model corrupt?");
+    }
+
+    private static string Gb(long bytes) => bytes == long.MaxValue ? "more than 9 EB" : $"{bytes / 1e9:0.0} GB";
+
+    /// <summary>
     /// Runs <paramref name="graph"/> once on a constant input of <paramref name="inputShape"/> with every
     /// intermediate as an output; records each tensor's type and shape, and the values of tensors with at
     /// most <paramref name="smallLimit"/> elements (0: none).
@@ -53,6 +82,7 @@ internal static class ShapeProbe
         // Static inference first; ORT only for what it leaves open: tensors it cannot shape, and small
         // integer tensors (shape arithmetic the gradient rules read) whose value it did not compute.
         var inferred = ShapeInference.Infer(graph, inputName, inputType, inputShape);
+        CheckActivationMemory(graph, inferred.Select(kv => (kv.Key, kv.Value.Type, kv.Value.Dims)), inputShape);
         var open = new List<string>();
         var seen = new HashSet<string>();
         foreach (var name in graph.IntermediateNames())
