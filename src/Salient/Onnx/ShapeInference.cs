@@ -296,6 +296,28 @@ internal static class ShapeInference
                 if (rank == 1 && Values(X) is { } data) v = Enumerable.Range(0, (int)dims[0]).Select(i => data[first[0] + i * step[0]]).ToArray();
                 return [Of(X.Type, dims, v)];
             }
+            case "Resize" or "Upsample":
+            {
+                // Output sizes: the `sizes` input when given, else floor(input dim × scale) per axis (ONNX spec).
+                if (n.Attributes.ContainsKey("axes")) return null;
+                int rank = X.Dims.Length;
+                long[]? sizes = null;
+                double[]? scales = null;
+                if (n.OpType == "Upsample" && opset < 9) scales = n.GetFloats("scales")?.Select(f => (double)f).ToArray();
+                else if (n.OpType == "Upsample" || opset < 11) scales = ins.Length > 1 ? Values(ins[1]) : null;
+                else
+                {
+                    if (ins.Length > 3 && ins[3] is { } sz && Tensor.ElementCount(sz.Dims) > 0) sizes = Ints(sz);
+                    else if (ins.Length > 2 && ins[2] is { } sc && Tensor.ElementCount(sc.Dims) > 0) scales = Values(sc);
+                }
+                long[] dims;
+                if (sizes is { } given) dims = given;
+                else if (scales is { } f && f.All(v => double.IsFinite(v) && v > 0))
+                    dims = X.Dims.Select((d, i) => i < f.Length ? (long)Math.Floor(d * f[i]) : d).ToArray();
+                else return null;
+                if (dims.Length != rank) return null;
+                return [Of(X.Type, dims)];
+            }
             case "Pad":
             {
                 long[]? pads = opset < 11 ? n.GetInts("pads") ?? n.GetInts("paddings") : Ints(ins[1]);

@@ -118,6 +118,27 @@ public class ShapeInferenceTests
         Assert.Equal(ort.Small["newshape"].ToDoubles(), inferred["newshape"].Value!.ToDoubles());
     }
 
+    [Fact]
+    public void Resize_by_scales_and_by_sizes_infers_like_ORT()
+    {
+        var t = new Salient.Tests.Autodiff.TinyGraph(13, [2, 3, 11, 9]);
+        t.G.Initializers["roi"] = new Tensor("roi", DataType.Float, [0], Array.Empty<float>());
+        t.G.Initializers["scales"] = new Tensor("scales", DataType.Float, [4], new float[] { 1f, 1f, 2.5f, 1.7f });
+        var up = t.Node("Resize", [t.Input, "roi", "scales"], "up");
+        up.Attributes["mode"] = new NodeAttribute { Name = "mode", Kind = AttributeKind.String, String = "linear" };
+        t.G.Initializers["noscales"] = new Tensor("noscales", DataType.Float, [0], Array.Empty<float>());
+        t.Node("Resize", ["up", "roi", "noscales", ConstInts(t, "sizes", [4], 2, 3, 7, 5)], "down");
+        t.G.Outputs.Add(new ValueInfo("down", DataType.Float, null));
+        t.G.SortTopologically();
+        var inferred = ShapeInference.Infer(t.G, t.Input, DataType.Float, t.InputShape);
+        var ort = ShapeProbe.ProbeWithOrtOnly(t.G, t.Input, DataType.Float, t.InputShape, TestPaths.Runtime, ShapeProbe.SmallLimit);
+        foreach (var name in new[] { "up", "down" })
+        {
+            Assert.True(inferred.TryGetValue(name, out var i), $"{name} not inferred");
+            Assert.True(Shapes.Equal(ort.Shapes[name].Dims, i.Dims), $"{name}: inferred {Shapes.Format(i.Dims)}, ORT {Shapes.Format(ort.Shapes[name].Dims)}");
+        }
+    }
+
     private static string Const(Salient.Tests.Autodiff.TinyGraph t, long[] dims, float v) =>
         t.Floats(dims, Enumerable.Repeat(v, (int)Tensor.ElementCount(dims)).ToArray());
 
