@@ -167,6 +167,36 @@ public class ExportTests(MobileNetFixture models) : IClassFixture<MobileNetFixtu
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void Cli_writes_the_model_refuses_to_overwrite_and_the_example_script_runs_it()
+    {
+        string dir = Salient.Tests.Cli.CliRunner.TempDir();
+        try
+        {
+            string file = Path.Combine(dir, "mnv2.gradcam.onnx");
+            var r = Salient.Tests.Cli.CliRunner.Run("export", TestPaths.SharedModel("mobilenetv2-w8.onnx"), "--method", "gradcam", "--layer", "features.18", "--out", file);
+            Assert.True(r.ExitCode == 0, r.Err);
+            Assert.Contains("'class' int64 [1]", r.Err);
+            Assert.Equal([file], Directory.GetFiles(dir));   // no temporary file left
+            var again = Salient.Tests.Cli.CliRunner.Run("export", "--model", TestPaths.SharedModel("mobilenetv2-w8.onnx"), "--out", file);
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("--force", again.Err);
+            Assert.Equal(1, Salient.Tests.Cli.CliRunner.Run("export", "--method", "scorecam", "--out", Path.Combine(dir, "x.onnx")).ExitCode);
+
+            string nodeModules = Path.Combine(TestPaths.RepoRoot, "tests", "node", "node_modules");
+            Assert.True(Directory.Exists(Path.Combine(nodeModules, "onnxruntime-node")), "run `npm ci --prefix tests/node` (.ci/run does) before `dotnet test`");
+            var psi = new ProcessStartInfo("node", [Path.Combine(TestPaths.RepoRoot, "examples", "run-exported.js"), file])
+            { RedirectStandardError = true, RedirectStandardOutput = true };
+            psi.Environment["NODE_PATH"] = nodeModules;
+            using var p = Process.Start(psi)!;
+            string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(120_000));
+            Assert.True(p.ExitCode == 0, stderr);
+            Assert.Matches(@"^class \d+; map 1x224x224, max (0\.9\d\d|1\.000)$", stdout.Trim());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     private static float[] Floats(string path)
     {
         var bytes = File.ReadAllBytes(path);
