@@ -15,11 +15,12 @@ internal static class ExportCommand
         var output = new Option<string?>("--out", "-o") { Description = "the ONNX file to write (default: <model>.<method>.onnx in the current folder)" };
         var batch = new Option<int>("--batch") { Description = "the exported model's batch size (default 1)", DefaultValueFactory = _ => 1 };
         var opset = new Option<int>("--opset") { Description = $"opset of the exported model, {ExplanationExport.MinOpset}..{ExplanationExport.MaxOpset} (default {ExplanationExport.MinOpset}); older models are lifted", DefaultValueFactory = _ => ExplanationExport.MinOpset };
+        var dynamic = new Option<bool>("--dynamic-batch") { Description = "any batch size at run time (a Loop over the items of the batch-1 model; no batching gain)" };
         var force = new Option<bool>("--force") { Description = "replace an existing output file" };
         var cmd = new Command("export", "write ONE ONNX model that returns the logits and the explanation map (Grad-CAM family), to run without Salient");
         cmd.Arguments.Add(model);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, layer, output, batch, opset, force }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, layer, output, batch, opset, dynamic, force }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             using var m = common.LoadModel(p, stderr, p.GetValue(model));
@@ -27,7 +28,7 @@ internal static class ExportCommand
             string path = p.GetValue(output) ?? $"{Path.GetFileNameWithoutExtension(m.Path.Replace("builtin:", "", StringComparison.Ordinal))}.{name.Replace("+", "p", StringComparison.Ordinal)}.onnx";
             if (File.Exists(path) && !p.GetValue(force))
                 throw new SalientException($"'{path}' exists; give --force to replace it or another --out");
-            var bytes = ExplanationExport.ToOnnx(m, name, p.GetValue(layer)!, p.GetValue(batch), p.GetValue(opset));
+            var bytes = ExplanationExport.ToOnnx(m, name, p.GetValue(layer)!, p.GetValue(batch), p.GetValue(opset), p.GetValue(dynamic));
             // Atomic: a temporary file beside the target, then a rename (a killed export leaves no half-written model).
             string full = Path.GetFullPath(path);
             string tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
@@ -42,7 +43,9 @@ internal static class ExportCommand
                 throw new SalientException($"cannot write '{path}': {e.Message}");
             }
             var (w, h) = m.InputSize;
-            stderr.WriteLine($"wrote {path} ({bytes.Length / 1024.0 / 1024.0:0.0} MB): inputs '{m.Input.Name}' {string.Join("x", m.Input.ShapeFor(p.GetValue(batch), h, w))} and '{ExplanationExport.ClassInput}' int64 [{p.GetValue(batch)}] (−1 = top-1); outputs '{ExplanationExport.LogitsOutput}' and '{ExplanationExport.MapOutput}' [{p.GetValue(batch)}, {h}, {w}]");
+            string n = p.GetValue(dynamic) ? "N" : p.GetValue(batch).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string shape = string.Join("x", m.Input.ShapeFor(1, h, w).Skip(1).Prepend(0).Select((d, i) => i == 0 ? n : d.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            stderr.WriteLine($"wrote {path} ({bytes.Length / 1024.0 / 1024.0:0.0} MB): inputs '{m.Input.Name}' {shape} and '{ExplanationExport.ClassInput}' int64 [{n}] (−1 = top-1); outputs '{ExplanationExport.LogitsOutput}' and '{ExplanationExport.MapOutput}' [{n}, {h}, {w}]");
             stdout.Flush();
             return 0;
         });

@@ -33,11 +33,19 @@ public static class ExplanationExport
     /// The exported model as ONNX bytes. <paramref name="layer"/>: a layer name or "auto" (the model's
     /// default target layer); <paramref name="batch"/>: the fixed batch of both inputs.
     /// </summary>
-    public static byte[] ToOnnx(SalientModel model, string method = "gradcam", string layer = "auto", int batch = 1, int opset = MinOpset)
+    public static byte[] ToOnnx(SalientModel model, string method = "gradcam", string layer = "auto", int batch = 1, int opset = MinOpset, bool dynamicBatch = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var lease = model.Enter();
-        return OnnxWriter.ToBytes(Build(model, method, layer, batch, opset));
+        if (!dynamicBatch) return OnnxWriter.ToBytes(Build(model, method, layer, batch, opset));
+        if (!model.Input.DynamicBatch)
+            throw new SalientException($"the model's batch is fixed at {model.Input.FixedBatch}; it cannot be exported with a dynamic batch");
+        if (batch != 1) throw new SalientException("give either a batch size or a dynamic batch, not both");
+        var single = Build(model, method, layer, 1, opset);
+        var (h, w) = model.InputSize;
+        var structure = model.Structure();
+        long[] logits = structure.Shapes.TryGetValue(structure.LogitsName, out var s) ? s.Dims : [];
+        return OnnxWriter.ToBytes(DynamicBatch.Wrap(single, model.Input.Name, model.Input.Type, model.Input.ShapeFor(1, h, w), logits));
     }
 
     internal static Graph Build(SalientModel model, string method, string layer, int batch, int opset)
