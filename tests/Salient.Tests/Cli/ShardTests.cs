@@ -24,15 +24,15 @@ public class ShardTests
         return input;
     }
 
-    private static Process Worker(string input, string output, int shard, int count, bool resume)
+    private static Process Worker(string input, string output, int shard, int count, bool resume, System.Text.StringBuilder? log = null)
     {
         var args = new List<string> { "explain", input, "-r", "--method", "gradcam", "--raw", "--threads", "1", "--shard", $"{shard}/{count}", "--out", output };
         if (resume) args.Add("--skip-existing");
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "Salient.Cli.exe" : "Salient.Cli"), args)
         { RedirectStandardError = true, RedirectStandardOutput = true };
         var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
+        p.OutputDataReceived += (_, e) => { if (log is not null && e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (log is not null && e.Data is not null) lock (log) log.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;
@@ -69,15 +69,19 @@ public class ShardTests
             var sw = Stopwatch.StartNew();
             while (!workers[0].HasExited && sw.Elapsed < TimeSpan.FromSeconds(60)
                    && !(File.Exists(manifest0) && new FileInfo(manifest0).Length > 0)) Thread.Sleep(5);
-            if (!workers[0].HasExited) workers[0].Kill(entireProcessTree: true);
+            bool killedMidway = !workers[0].HasExited;
+            if (killedMidway) workers[0].Kill(entireProcessTree: true);
             workers[0].WaitForExit();
-            var restarted = Worker(input, sharded, 0, 3, resume: true);
+            var log = new System.Text.StringBuilder();
+            var restarted = Worker(input, sharded, 0, 3, resume: true, log);
             foreach (var w in workers.Skip(1).Append(restarted))
             {
                 Assert.True(w.WaitForExit(180_000), "a worker did not finish");
                 Assert.Equal(0, w.ExitCode);
             }
             Assert.Empty(Directory.EnumerateFiles(sharded, "*.partial", SearchOption.AllDirectories));
+            Assert.True(killedMidway, "worker 0 finished before it could be killed");
+            lock (log) Assert.Matches(@"skipping \d+ images? finished by an earlier run", log.ToString());
 
             var merge = CliRunner.Run("merge", sharded, "--inputs", input, "-r");
             Assert.True(merge.ExitCode == 0, merge.Err);
