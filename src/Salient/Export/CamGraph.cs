@@ -90,6 +90,26 @@ internal sealed class CamGraph(Graph g, BackwardGraphWriter names)
         return Op("Div", [map, Op("Where", [positive, max, Float(1f)])]);
     }
 
+    /// <summary>
+    /// Rows [N, n] of non-negative values ÷ their q-quantile, clipped to 1 (the order statistic
+    /// ⌈q·n⌉−1 of the ascending order, i.e. the (n−k)-th largest: TopK); ÷ the maximum where it is 0,
+    /// all zeros where that is 0 too — exactly <c>MapMath.NormalizeByPercentile</c>.
+    /// </summary>
+    public string DivideByPercentile(string rows, long n, double q)
+    {
+        long k = Math.Clamp((long)Math.Ceiling(q * n) - 1, 0, n - 1);
+        long largest = n - k;
+        var top = new Node("TopK", [rows, Ints([largest])], [names.Fresh("TopK"), names.Fresh("TopK_indices")], names.Fresh("TopK_node"))
+            .Set("axis", 1L).Set("largest", 1L).Set("sorted", 1L);
+        g.Nodes.Add(top);
+        string p = Op("Gather", [top.Outputs[0], Ints([largest - 1])], ("axis", 1L));
+        string max = Op("Gather", [top.Outputs[0], Ints([0])], ("axis", 1L));
+        string zero = Float(0f);
+        string chosen = Op("Where", [Op("Greater", [p, zero]), p, max]);
+        string safe = Op("Where", [Op("Greater", [chosen, zero]), chosen, Float(1f)]);
+        return Op("Min", [Op("Div", [rows, safe]), Float(1f)]);
+    }
+
     /// <summary>Linear resize with half-pixel centres (edges clamped) to <paramref name="sizes"/>.</summary>
     public string Resize(string x, long[] sizes) =>
         Op("Resize", [x, "", "", Ints(sizes)], ("mode", "linear"), ("coordinate_transformation_mode", "half_pixel"));

@@ -19,7 +19,10 @@ namespace Salient.Export;
 public static class ExplanationExport
 {
     /// <summary>The methods that can be exported.</summary>
-    public static IReadOnlyList<string> Methods => CamGraph.Methods;
+    public static IReadOnlyList<string> Methods => [.. CamGraph.Methods, .. PixelMethods];
+
+    /// <summary>Input-gradient methods: max over channels of |∂y^c/∂x| (guided: with the guided ReLU rule), ÷ its 99th percentile, clipped to 1.</summary>
+    private static readonly IReadOnlyList<string> PixelMethods = ["saliency", "guidedbackprop"];
 
     /// <summary>Opsets the exported model can declare (the rules emit opset 18; the ops used keep their meaning through 21).</summary>
     public const int MinOpset = 18, MaxOpset = 21;
@@ -50,8 +53,9 @@ public static class ExplanationExport
 
     internal static Graph Build(SalientModel model, string method, string layer, int batch, int opset)
     {
-        if (!CamGraph.Methods.Contains(method))
-            throw new SalientException($"method '{method}' cannot be exported; exportable: {string.Join(", ", CamGraph.Methods)}");
+        if (!Methods.Contains(method))
+            throw new SalientException($"method '{method}' cannot be exported; exportable: {string.Join(", ", Methods)}");
+        bool pixel = PixelMethods.Contains(method);
         if (opset is < MinOpset or > MaxOpset)
             throw new SalientException($"the `opset` option must be {MinOpset}..{MaxOpset} (the backward graph is written in opset {MinOpset}), not {opset}");
         if (batch < 1 || batch > 4096) throw new SalientException($"the `batch` option must be 1..4096, not {batch}");
@@ -59,12 +63,15 @@ public static class ExplanationExport
             throw new SalientException($"the model's batch is fixed at {model.Input.FixedBatch}; export with batch {model.Input.FixedBatch}");
         var (h, w) = model.InputSize;
         var structure = model.Structure();
-        var target = structure.ResolveLayer(layer == "auto" ? model.DefaultLayerName : layer);
-        if (target.Shape.Length != 4 || target.Layout is null)
+        var target = pixel ? null : structure.ResolveLayer(layer == "auto" ? model.DefaultLayerName : layer);
+        if (target is not null && (target.Shape.Length != 4 || target.Layout is null))
             throw new SalientException($"layer '{target.Name}' is not a 4-D feature map (shape {Shapes.Format(target.Shape)}); pick one of `salient layers --candidates`");
+        if (pixel && model.Input.Type != DataType.Float)
+            throw new SalientException($"{method} differentiates the model input, which is {model.Input.Type.ToString().ToLowerInvariant()}, not float");
+        string wrt = target?.Name ?? model.Input.Name;
 
         var inputShape = model.Input.ShapeFor(batch, h, w);
-        var request = new GradientRequest { ScoreTensor = structure.LogitsName, Wrt = [target.Name], SeedIndices = true };
+        var request = new GradientRequest { ScoreTensor = structure.LogitsName, Wrt = [wrt], SeedIndices = true, Relu = method == "guidedbackprop" ? ReluMode.Guided : ReluMode.Standard };
         var program = model.Gradients.Build(request, inputShape);
 
         var g = new Graph { IrVersion = 8, Name = "salient_" + method, ProducerName = "salient" };
@@ -90,18 +97,29 @@ public static class ExplanationExport
         string negative = cam.Op("Less", [ClassInput, cam.Ints([0])]);
         g.Nodes.Add(new Node("Where", [negative, top1, ClassInput], [seed], seed));
 
-        // The CAM arithmetic on A (the layer) and G (its gradient), both brought to NCHW.
-        string grad = program.GradientNames[target.Name];
-        string a = target.Name, gr = grad;
-        if (target.Layout == Core.TensorLayout.Nhwc)
+        string grad = program.GradientNames[wrt];
+        string squeezed;
+        if (pixel)
         {
-            a = cam.Op("Transpose", [a], ("perm", new long[] { 0, 3, 1, 2 }));
-            gr = cam.Op("Transpose", [gr], ("perm", new long[] { 0, 3, 1, 2 }));
+            // max_c |G| on the input grid, then ÷ the 99th percentile (MapMath.NormalizeByPercentile).
+            long channelAxis = model.Input.Layout == Core.TensorLayout.Nhwc ? 3 : 1;
+            string map = cam.Op("ReduceMax", [cam.Op("Abs", [grad]), cam.Ints([channelAxis])], ("keepdims", 0L));
+            squeezed = cam.Op("Reshape", [cam.DivideByPercentile(cam.Op("Reshape", [map, cam.Ints([batch, (long)h * w])]), (long)h * w, 0.99), cam.Ints([batch, h, w])]);
         }
-        string map = cam.Map(method, a, gr);                                   // [N, 1, h, w], ReLU'd
-        string normalized = cam.DivideByMax(map);
-        string resized = cam.Resize(normalized, [batch, 1, h, w]);
-        string squeezed = cam.Op("Reshape", [resized, cam.Ints([batch, h, w])]);
+        else
+        {
+            // The CAM arithmetic on A (the layer) and G (its gradient), both brought to NCHW.
+            string a = target!.Name, gr = grad;
+            if (target.Layout == Core.TensorLayout.Nhwc)
+            {
+                a = cam.Op("Transpose", [a], ("perm", new long[] { 0, 3, 1, 2 }));
+                gr = cam.Op("Transpose", [gr], ("perm", new long[] { 0, 3, 1, 2 }));
+            }
+            string map = cam.Map(method, a, gr);                                   // [N, 1, h, w], ReLU'd
+            string normalized = cam.DivideByMax(map);
+            string resized = cam.Resize(normalized, [batch, 1, h, w]);
+            squeezed = cam.Op("Reshape", [resized, cam.Ints([batch, h, w])]);
+        }
 
         var taken = g.Nodes.SelectMany(n => n.Outputs).Concat(g.Initializers.Keys).Where(t => t != structure.LogitsName).ToHashSet(StringComparer.Ordinal);
         foreach (var name in new[] { LogitsOutput, MapOutput, ClassInput })

@@ -51,6 +51,7 @@ public class ExportTests(MobileNetFixture models) : IClassFixture<MobileNetFixtu
     {
         { "gradcam", "features.18" }, { "gradcam++", "features.18" }, { "xgradcam", "features.18" },
         { "hirescam", "features.18" }, { "layercam", "features.18" }, { "gradcam", "features.14.conv.2" }, { "layercam", "features.7.conv.2" },
+        { "saliency", "auto" }, { "guidedbackprop", "auto" },
     };
 
     [Theory]
@@ -132,6 +133,7 @@ public class ExportTests(MobileNetFixture models) : IClassFixture<MobileNetFixtu
     [InlineData("hirescam")]
     [InlineData("layercam")]
     [InlineData("gradcam++", true)]
+    [InlineData("guidedbackprop")]
     public void Exported_model_in_onnxruntime_node_equals_the_pipeline(string method, bool dynamicBatch = false)
     {
         string nodeDir = Path.Combine(TestPaths.RepoRoot, "tests", "node");
