@@ -76,7 +76,7 @@ public static class ExplanationExport
 
         var g = new Graph { IrVersion = 8, Name = "salient_" + method, ProducerName = "salient" };
         g.Opsets[""] = opset;
-        var forward = OpsetLift.Lift(program.ForwardGraph, structure);
+        var forward = OpsetLift.Lift(program.ForwardGraph, structure.Shapes);
         foreach (var kv in forward.Opsets) g.Opsets[kv.Key] = kv.Value;
         g.Opsets[""] = opset;
         g.Nodes.AddRange(forward.Nodes);

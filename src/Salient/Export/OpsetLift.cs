@@ -25,7 +25,7 @@ internal static class OpsetLift
         ["Add"] = 7, ["Sub"] = 7, ["Mul"] = 7, ["Div"] = 7, ["Gemm"] = 7, ["PRelu"] = 7, ["BatchNormalization"] = 7,
     };
 
-    public static Graph Lift(Graph forward, ModelStructure structure)
+    public static Graph Lift(Graph forward, IReadOnlyDictionary<string, TensorShape> shapes)
     {
         long from = forward.DefaultOpset;
         var g = forward.Clone();
@@ -100,7 +100,7 @@ internal static class OpsetLift
             }
             else if (n.OpType is "Softmax" or "LogSoftmax" or "Hardmax" && from < 13)
             {
-                long rank = structure.Shapes.TryGetValue(n.Inputs[0], out var s) ? s.Rank : -1;
+                long rank = shapes.TryGetValue(n.Inputs[0], out var s) ? s.Rank : -1;
                 long axis = n.GetInt("axis", 1);
                 if (rank < 0 || (axis < 0 ? axis + rank : axis) != rank - 1)
                     throw new SalientException($"the model's {n.Describe()} (opset {from}) normalizes over the axes from {axis} on, which opset {Target} does not express as one op; re-export the model at opset ≥ 13");
