@@ -75,6 +75,8 @@ public static class Program
         root.Subcommands.Add(MethodsCommand.Create(stdout));
         root.Subcommands.Add(VisualizeCommand.Create(stdout, stderr));
         root.Subcommands.Add(ActivationsCommand.Create(stdout));
+        root.Subcommands.Add(ExportCommand.Create(stdout, stderr));
+        root.Subcommands.Add(MergeCommand.Create(stdout, stderr));
         root.SetAction(p =>
         {
             if (p.GetValue(version)) stdout.WriteLine(InformationalVersion);

@@ -37,9 +37,11 @@ internal sealed class CommonOptions
     /// Loads --model (or the built-in MobileNetV2 when none is given). For a model with no labels or no
     /// preprocessing information (no sidecar, no flags), <paramref name="notes"/> gets one line saying which defaults were assumed.
     /// </summary>
-    public SalientModel LoadModel(ParseResult p, TextWriter? notes = null)
+    public SalientModel LoadModel(ParseResult p, TextWriter? notes = null, string? modelArgument = null)
     {
-        string? path = p.GetValue(Model);
+        if (modelArgument is not null && p.GetValue(Model) is not null)
+            throw new SalientException("give the model either as the argument or with --model, not both");
+        string? path = modelArgument ?? p.GetValue(Model);
         if (p.GetValue(Threads) is int threads && (threads < 1 || threads > RuntimeOptions.MaxThreads))
             throw new SalientException($"--threads {threads} must be between 1 and {RuntimeOptions.MaxThreads} (4 per core)");
         var pp = p.GetValue(Preprocess) is { } name ? Preprocessing.Parse(name) : null;

@@ -36,16 +36,17 @@ internal static class ExplainCommand
         var force = new Option<bool>("--force") { Description = "replace the results of an earlier run in --out (its files are deleted first)" };
         var skipExisting = new Option<bool>("--skip-existing") { Description = "keep the results of an earlier run in --out and explain only the images it did not finish (resumes an interrupted run)" };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "also read images in subfolders of folder arguments" };
+        var shard = new Option<string?>("--shard") { Description = "I/N: do only this worker's share of the inputs (stable hash of each input's path relative to its folder argument), writing into OUT/shard-I-of-N; join with `salient merge OUT`" };
         var param = new Option<string[]>("--param") { Description = "method parameter NAME=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
 
         // One option per declared method parameter (generated from the declarations); each sets the
         // request parameter of the same name and wins over --param.
-        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory"]);
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory", "--shard"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory, shard }) cmd.Options.Add(o);
         foreach (var (o, _) in methodOptions) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
@@ -78,18 +79,23 @@ internal static class ExplainCommand
             bool asJson = p.GetValue(json);
             var human = asJson ? stderr : stdout;   // --json: stdout is only JSON
             var files = CommonOptions.ExpandImages(p.GetValue(images), "explain", p.GetValue(recursive));
+            var part = p.GetValue(shard) is { } shardText ? Sharding.Parse(shardText) : (Sharding.Shard?)null;
+            var keys = part is null ? null : Sharding.Keys(p.GetValue(images), files);
+            var mine = part is { } sh ? files.Where(f => Sharding.Owns(sh, keys![f])).ToList() : files;
             var total = Stopwatch.StartNew();
             using var model = common.LoadModel(p, stderr);
             var loadTime = total.Elapsed;
-            string dir = p.GetValue(outDir)!;
+            string dir = part is { } shd ? Path.Combine(p.GetValue(outDir)!, shd.Folder) : p.GetValue(outDir)!;
             var failures = new List<ImageOutcome>();
             int done = 0;
             bool interrupted;
             using var ctrlC = new CtrlC();
-            using (var output = new ExplainOutput(model, dir, panel, p.GetValue(raw), files, existing, asJson ? stdout : null))
+            // Stems come from every input (all shards), so a shard names its files as a single run would.
+            using (var output = new ExplainOutput(model, dir, panel, p.GetValue(raw), files, existing, asJson ? stdout : null) { Keys = keys })
             {
-                var todo = files.Where(f => !output.Finished.Contains(Path.GetFullPath(f))).ToList();
-                if (todo.Count < files.Count) human.WriteLine($"skipping {files.Count - todo.Count} image{(files.Count - todo.Count == 1 ? "" : "s")} finished by an earlier run (--skip-existing)");
+                if (part is { } s) human.WriteLine($"shard {s.Index}/{s.Count}: {mine.Count} of {files.Count} images, into {dir}");
+                var todo = mine.Where(f => !output.Finished.Contains(Path.GetFullPath(f))).ToList();
+                if (todo.Count < mine.Count) human.WriteLine($"skipping {mine.Count - todo.Count} image{(mine.Count - todo.Count == 1 ? "" : "s")} finished by an earlier run (--skip-existing)");
                 // Progress bar on a terminal, plain lines otherwise; none for a single image.
                 interrupted = ProgressDisplay.Run(human, "explain", todo.Count, "images", display =>
                 {
@@ -103,7 +109,7 @@ internal static class ExplainCommand
                             done++;
                             if (o.Succeeded) { output.Write(o, display.Interactive ? null : human); continue; }
                             // A single image: its error is the command's error (one line, exit code 1).
-                            if (files.Count == 1) ExceptionDispatchInfo.Capture(o.Error!).Throw();
+                            if (files.Count == 1 && part is null) ExceptionDispatchInfo.Capture(o.Error!).Throw();
                             failures.Add(o);
                             output.WriteFailure(o);
                             if (!display.Interactive) stderr.WriteLine($"error: {o.Path}: {o.ErrorMessage}");
@@ -117,12 +123,12 @@ internal static class ExplainCommand
             }
             if (failures.Count > 0)
             {
-                stderr.WriteLine($"{failures.Count} of {files.Count} images failed:");
+                stderr.WriteLine($"{failures.Count} of {mine.Count} images failed:");
                 foreach (var f in failures) stderr.WriteLine($"  {f.Path}: {f.ErrorMessage}");
             }
             if (interrupted)
             {
-                stderr.WriteLine($"interrupted: {done} of {files.Count} images done; {ExplainOutput.ResultsFile} has their results");
+                stderr.WriteLine($"interrupted: {done} of {mine.Count} images done; {ExplainOutput.ResultsFile} has their results");
                 return CtrlC.ExitCode;
             }
             return failures.Count > 0 ? 1 : 0;

@@ -36,6 +36,9 @@ internal sealed class ExplainOutput : IDisposable
     private readonly TextWriter? _json;
     private readonly StreamWriter _jsonl;
 
+    /// <summary>With --shard: each input's shard key, recorded as "key" (what `salient merge` checks).</summary>
+    public IReadOnlyDictionary<string, string>? Keys { get; init; }
+
     /// <summary>Full paths of the images an earlier run finished (with --skip-existing).</summary>
     public HashSet<string> Finished { get; } = new(StringComparer.Ordinal);
 
@@ -62,6 +65,9 @@ internal sealed class ExplainOutput : IDisposable
                         OutputFolder.Guard(f, () => File.Delete(f), "delete");
                     break;
                 case Existing.Skip:
+                    // A worker killed while writing leaves only its temporary file (see Atomic): drop those.
+                    foreach (var t in Directory.EnumerateFiles(dir, ".*" + TempSuffix))
+                        OutputFolder.Guard(t, () => File.Delete(t), "delete");
                     // Keep the images whose every recorded file is still there; failed images are retried.
                     var byImage = earlier.GroupBy(r => ImageOf(r)).ToList();
                     foreach (var g in byImage)
@@ -110,8 +116,27 @@ internal sealed class ExplainOutput : IDisposable
     /// <summary>Every map's record so far (summary.json's "explanations").</summary>
     public List<object> Records { get; } = new();
 
+    private const string TempSuffix = ".partial";
+
+    /// <summary>Writes <paramref name="path"/> atomically: into a hidden temporary file beside it, then renamed over it.</summary>
+    private static void Atomic(string path, Action<string> write)
+    {
+        string tmp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Environment.ProcessId}{TempSuffix}");
+        OutputFolder.Guard(path, () =>
+        {
+            try
+            {
+                write(tmp);
+                File.Move(tmp, path, overwrite: true);
+            }
+            finally { if (File.Exists(tmp)) File.Delete(tmp); }
+        });
+    }
+
     private void Record(Dictionary<string, object?> entry)
     {
+        if (Keys is not null && entry.TryGetValue("image", out var image) && image is string img && Keys.TryGetValue(img, out var key))
+            entry["key"] = key;
         string line = JsonSerializer.Serialize(entry, FiniteJson.Compact);
         OutputFolder.Guard(ResultsPath, () => _jsonl.WriteLine(line));
         _json?.WriteLine(line);
@@ -149,14 +174,14 @@ internal sealed class ExplainOutput : IDisposable
         if (first)
         {
             var picture = ExplanationRendering.Panel(model, e, image, panel);
-            OutputFolder.Guard(panelPath, () => ImageWriter.SavePng(picture, panelPath));
+            Atomic(panelPath, t => ImageWriter.SavePng(picture, t));
         }
         string? rawPath = null, normPath = null, gradientPath = null, channelsPath = null;
         // Image-valued methods (guided backprop…): the gradient image (standardized, stretched to the 98th percentile of |z|, clipped).
         if (first && ExplanationRendering.GradientImageOf(model, e) is { } gradientImage)
         {
             gradientPath = Path.Combine(dir, baseName + "_gradient.png");
-            OutputFolder.Guard(gradientPath, () => ImageWriter.SavePng(gradientImage, gradientPath));
+            Atomic(gradientPath, t => ImageWriter.SavePng(gradientImage, t));
         }
         if (raw)
         {
@@ -164,13 +189,13 @@ internal sealed class ExplainOutput : IDisposable
             rawPath = Path.Combine(dir, baseName + "_raw.npy");
             normPath = Path.Combine(dir, baseName + "_map.npy");
             string rp = rawPath, np = normPath;
-            if (first) OutputFolder.Guard(rp, () => Npy.Write(rp, e.RawMap, e.Height, e.Width));
-            if (first) OutputFolder.Guard(np, () => Npy.Write(np, e.NormalizedAtOriginal(), image.Height, image.Width));
+            if (first) Atomic(rp, t => Npy.Write(t, e.RawMap, e.Height, e.Width));
+            if (first) Atomic(np, t => Npy.Write(t, e.NormalizedAtOriginal(), image.Height, image.Width));
             if (e.RawChannels is { } ch)
             {
                 channelsPath = Path.Combine(dir, baseName + "_channels.npy");
                 string cp = channelsPath;
-                if (first) OutputFolder.Guard(cp, () => Npy.Write(cp, ch, e.ChannelCount, e.Height, e.Width));
+                if (first) Atomic(cp, t => Npy.Write(t, ch, e.ChannelCount, e.Height, e.Width));
             }
         }
         log?.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");

@@ -56,6 +56,9 @@ public static class Explainer
         var logitsTensor = forward[structure.LogitsName];
         SalientModel.CheckFinite(logitsTensor, items.Count);
         int classes = structure.ClassCount;
+        if (classes <= 0 || logitsTensor.Length != (long)items.Count * classes)
+            throw new SalientException($"the model's output '{structure.LogitsName}' has {logitsTensor.Length} values for {items.Count} image(s) " +
+                $"where its probed shape {Onnx.Shapes.Format(logitsTensor.Shape)} promised {classes} per image; its output shape depends on the batch in a way Salient cannot use");
         var logits = Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray();
 
         var classSpecs = request.ClassesPerItem ?? Enumerable.Repeat(request.Classes, items.Count).ToList();

@@ -36,7 +36,7 @@ internal static class ShapeInference
             if (!ok) continue;
             InferredTensor?[]? outs;
             try { outs = Node(n, ins, opset); }
-            catch (Exception e) when (e is SalientException or IndexOutOfRangeException or ArgumentException or OverflowException or InvalidCastException or NullReferenceException)
+            catch (Exception e) when (e is not OutOfMemoryException)   // a malformed node (zero stride, odd attributes…)
             { outs = null; }   // leave it to ORT, whose message is the one to show
             if (outs is null) continue;
             for (int i = 0; i < outs.Length && i < n.Outputs.Count; i++)
