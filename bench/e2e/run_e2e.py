@@ -44,8 +44,8 @@ def main():
         model = os.path.join(args.models, name + '.onnx')
         cmds = {
             'predict': [args.cli, 'predict', args.image, '--model', model],
-            'gradcam': [args.cli, 'explain', args.image, '--model', model, '--method', 'gradcam', '--out', out],
-            'guidedbackprop': [args.cli, 'explain', args.image, '--model', model, '--method', 'guidedbackprop', '--out', out],
+            'gradcam': [args.cli, 'explain', args.image, '--model', model, '--method', 'gradcam', '--out', out, '--force'],
+            'guidedbackprop': [args.cli, 'explain', args.image, '--model', model, '--method', 'guidedbackprop', '--out', out, '--force'],
         }
         if args.baseline_cli:
             for k in list(cmds):
