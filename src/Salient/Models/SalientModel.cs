@@ -165,6 +165,17 @@ public sealed class SalientModel : IDisposable
         return model;
     }
 
+    /// <summary>
+    /// The same model (options, preprocessing, labels, path) over another graph with the same input and
+    /// outputs, e.g. with some weights replaced (the sanity checks' randomized copies). Dispose it separately.
+    /// </summary>
+    internal SalientModel WithGraph(Graph graph)
+    {
+        var model = new SalientModel(Path, graph, Input, Options, Sidecar, Labels);
+        model.Structure();
+        return model;
+    }
+
     private static byte[] BuiltInResource(string name)
     {
         using var s = typeof(SalientModel).Assembly.GetManifestResourceStream("Salient.DefaultModel." + name)
