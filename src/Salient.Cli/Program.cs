@@ -70,6 +70,7 @@ public static class Program
         root.Options.Add(Verbose);
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SanityCommand.Create(stdout, stderr));
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Create(stdout));
         root.Subcommands.Add(MethodsCommand.Create(stdout));

@@ -20,14 +20,14 @@ namespace Salient.Cli.Commands;
 /// </summary>
 internal static class EvaluateCommand
 {
-    public const string JsonFile = "evaluation.json", CsvFile = "evaluation.csv", CurvesFile = "curves.csv";
+    public const string JsonFile = "evaluation.json", CsvFile = "evaluation.csv", CurvesFile = "curves.csv", SanityMetric = "sanity";
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
         var images = new Argument<string[]>("images") { Description = "image files or folders", Arity = ArgumentArity.ZeroOrMore };
         var method = new Option<string>("--method") { Description = "comma-separated methods (see `salient methods`), the baselines random and sobel, and map (--map)", DefaultValueFactory = _ => "gradcam,random" };
-        var metric = new Option<string>("--metric") { Description = $"comma-separated metrics: {string.Join(", ", MetricNames.All)}", DefaultValueFactory = _ => "deletion,insertion" };
+        var metric = new Option<string>("--metric") { Description = $"comma-separated metrics: {string.Join(", ", MetricNames.All)}, sanity (the randomization cascade, as `salient sanity`)", DefaultValueFactory = _ => "deletion,insertion" };
         var map = new Option<string?>("--map") { Description = "a map file (.npy, H×W float32/64) for the single image, or a folder of STEM.npy named like the images: the method 'map'" };
         var boxes = new Option<string?>("--boxes") { Description = "boxes for pointing / energy-pointing: JSON list of {\"image\", \"class\", \"box\": [x0,y0,x1,y1]} in original-image pixels" };
         var layer = new Option<string>("--layer", "-l") { Description = "target layer of CAM methods: auto | NAME", DefaultValueFactory = _ => "auto" };
@@ -42,17 +42,22 @@ internal static class EvaluateCommand
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (schema in docs/evaluation.md); human text on stderr" };
         var force = new Option<bool>("--force") { Description = $"replace the {JsonFile} of an earlier run in --out" };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "also read images in subfolders of folder arguments" };
+        var sanityStepsOption = new Option<int>("--sanity-steps") { Description = "--metric sanity: randomization steps (cumulative groups of layers from the logits down)", DefaultValueFactory = _ => 5 };
         var memory = new Option<string>("--memory") { Description = "memory budget for batches, e.g. 512M, 2G", DefaultValueFactory = _ => "1G" };
 
         var cmd = new Command("evaluate", "score explanation methods: deletion, insertion, ROAD, confidence change, pointing game, sparsity");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, metric, map, boxes, layer, cls, steps, baseline, percentiles, seed, target, param, outDir, json, force, recursive, memory }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, metric, map, boxes, layer, cls, steps, baseline, percentiles, seed, target, param, outDir, json, force, recursive, memory, sanityStepsOption }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
-            var metrics = MetricNames.Parse(p.GetValue(metric)!);
+            var metricList = ExplainCommand.Split(p.GetValue(metric)!).ToList();
+            bool sanity = metricList.RemoveAll(m => m.Equals(SanityMetric, StringComparison.OrdinalIgnoreCase)) > 0;
+            var metrics = metricList.Count == 0 && sanity ? [] : MetricNames.Parse(string.Join(",", metricList));
             var methods = ExplainCommand.Split(p.GetValue(method)!).Select(m => m.ToLowerInvariant()).Distinct().ToList();
             if (methods.Count == 0) throw new SalientException("--method: no method given");
+            if (sanity && methods.All(m => m is BaselineMaps.Random or BaselineMaps.Sobel or "map"))
+                throw new SalientException("--metric sanity needs at least one method that reads the model (e.g. gradcam)");
             var special = new[] { BaselineMaps.Random, BaselineMaps.Sobel, "map" };
             var salientMethods = methods.Where(m => !special.Contains(m)).ToList();
             foreach (var m in salientMethods) MethodRegistry.Get(m); // did-you-mean on a typo
@@ -84,6 +89,7 @@ internal static class EvaluateCommand
                     : throw new SalientException($"--percentiles: '{s}' must be a number between 0 and 100 (exclusive)")).ToList();
             if (ps.Count == 0) throw new SalientException("--percentiles: no percentile given");
             int seedValue = p.GetValue(seed);
+            int sanitySteps = SanityCommand.CheckSteps(p.GetValue(sanityStepsOption));
             var options = new EvaluationOptions
             {
                 Steps = n, Baseline = baselineKind, Percentiles = ps, Noise = noise, Seed = seedValue, Target = targetKind,
@@ -113,7 +119,7 @@ internal static class EvaluateCommand
             using var ctrlC = new CtrlC();
             bool interrupted = ProgressDisplay.Run(human, "evaluate", files.Count, "images", display =>
             {
-                for (int i = 0; i < files.Count; i++)
+                for (int i = 0; i < files.Count && metrics.Count > 0; i++)
                 {
                     if (ctrlC.Token.IsCancellationRequested) return true;
                     var file = files[i];
@@ -136,6 +142,13 @@ internal static class EvaluateCommand
             var summary = Summarize(rows, methods, metrics, seedValue);
             var document = Document(model, metrics, options, summary, errors);
             OutputFolder.Create(dir);
+            if (sanity && !interrupted)
+            {
+                var modelMethods = salientMethods.ToList();
+                var report = SanityCommand.Run(model, files, modelMethods, sanitySteps, seedValue, p.GetValue(cls)!, ExplainCommand.Split(p.GetValue(layer)!), parameters, human, stderr);
+                document["sanity"] = SanityCommand.Write(report, model, dir, seedValue, human);
+                foreach (var e in report.Errors) if (!errors.Contains(e)) errors.Add(e);
+            }
             string jsonPath = Path.Combine(dir, JsonFile), csvPath = Path.Combine(dir, CsvFile), curvesPath = Path.Combine(dir, CurvesFile);
             var text = JsonSerializer.Serialize(document, FiniteJson.Indented);
             OutputFolder.Guard(jsonPath, () => File.WriteAllText(jsonPath, text + "\n"));
@@ -143,7 +156,7 @@ internal static class EvaluateCommand
             if (rows.Any(r => r.Value.Curve is not null && r.Value.Metric is MetricNames.Deletion or MetricNames.Insertion))
                 OutputFolder.Guard(curvesPath, () => File.WriteAllText(curvesPath, Curves(rows)));
             if (asJson) stdout.WriteLine(JsonSerializer.Serialize(document, FiniteJson.Compact));
-            PrintTable(human, summary, methods, metrics);
+            if (metrics.Count > 0) PrintTable(human, summary, methods, metrics);
             human.WriteLine($"wrote {jsonPath}, {csvPath}{(File.Exists(curvesPath) ? $", {curvesPath}" : "")}");
             if (errors.Count > 0) stderr.WriteLine($"{errors.Count} of {files.Count} images failed (listed above); the others were evaluated");
             if (interrupted) { stderr.WriteLine($"interrupted: {rows.Select(r => r.Image).Distinct().Count()} images evaluated"); return CtrlC.ExitCode; }

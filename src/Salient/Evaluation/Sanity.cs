@@ -66,7 +66,7 @@ internal static class Sanity
                 mean /= v.Length;
                 foreach (var x in v) sq += (x - mean) * (x - mean);
                 double std = Math.Sqrt(sq / v.Length);
-                var r = new Random(HashCode.Combine(seed, StableHash(name)));
+                var r = new Random(unchecked(seed * 1000003 + StableHash(name))); // not HashCode: it is randomized per process
                 var fresh = new float[v.Length];
                 for (int i = 0; i < fresh.Length; i++) fresh[i] = (float)(std * Gaussian(r));
                 copy.Initializers[name] = Tensor.FromFloats(name, (long[])t.Dims.Clone(), fresh);
