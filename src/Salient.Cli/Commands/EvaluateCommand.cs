@@ -155,9 +155,10 @@ internal static class EvaluateCommand
             OutputFolder.Guard(csvPath, () => File.WriteAllText(csvPath, Csv(rows)));
             if (rows.Any(r => r.Value.Curve is not null && r.Value.Metric is MetricNames.Deletion or MetricNames.Insertion))
                 OutputFolder.Guard(curvesPath, () => File.WriteAllText(curvesPath, Curves(rows)));
+            var plots = WritePlots(dir, rows, summary, methods, metrics);
             if (asJson) stdout.WriteLine(JsonSerializer.Serialize(document, FiniteJson.Compact));
             if (metrics.Count > 0) PrintTable(human, summary, methods, metrics);
-            human.WriteLine($"wrote {jsonPath}, {csvPath}{(File.Exists(curvesPath) ? $", {curvesPath}" : "")}");
+            human.WriteLine($"wrote {jsonPath}, {csvPath}{(File.Exists(curvesPath) ? $", {curvesPath}" : "")}{(plots > 0 ? $" and {plots} plots (PNG)" : "")}");
             if (errors.Count > 0) stderr.WriteLine($"{errors.Count} of {files.Count} images failed (listed above); the others were evaluated");
             if (interrupted) { stderr.WriteLine($"interrupted: {rows.Select(r => r.Image).Distinct().Count()} images evaluated"); return CtrlC.ExitCode; }
             return errors.Count > 0 ? 1 : 0;
@@ -256,6 +257,49 @@ internal static class EvaluateCommand
                 sb.Append(CultureInfo.InvariantCulture, $"{Quote(image)},{c},{v.Method},{v.Metric},{k},{(double)k / n:R},{v.Curve[k]:R}\n");
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// PNG plots into <paramref name="dir"/>: per image × method <c>curves_STEM_METHOD.png</c> (the deletion and
+    /// insertion curves: score over the fraction of pixels changed, with their AUC), and per metric
+    /// <c>leaderboard_METRIC.png</c> (a bar per method: the mean, the 95 % bootstrap interval as a whisker, the
+    /// best highlighted). Returns how many were written.
+    /// </summary>
+    private static int WritePlots(string dir, List<(string Image, int Class, MetricValue Value)> rows, List<Summary> summary, List<string> methods, IReadOnlyList<string> metrics)
+    {
+        int count = 0;
+        void Save(string name, RgbImage image)
+        {
+            string path = Path.Combine(dir, name);
+            OutputFolder.Guard(path, () => ImageWriter.SavePng(image, path));
+            count++;
+        }
+        var curves = rows.Where(r => r.Value.Curve is not null && r.Value.Metric is MetricNames.Deletion or MetricNames.Insertion).ToList();
+        foreach (var g in curves.GroupBy(r => (r.Image, r.Value.Method)))
+        {
+            var series = g.Select((r, i) =>
+            {
+                int n = r.Value.Curve!.Length - 1;
+                var xs = Enumerable.Range(0, n + 1).Select(k => (double)k / n).ToList();
+                string name = string.Create(CultureInfo.InvariantCulture, $"{r.Value.Metric} (AUC {r.Value.Value:0.000})");
+                return new ChartSeries(name, xs, r.Value.Curve, r.Value.Metric == MetricNames.Deletion ? Charts.Palette[0] : Charts.Palette[1]);
+            }).ToList();
+            var first = g.First();
+            Save($"curves_{Path.GetFileNameWithoutExtension(g.Key.Image)}_{g.Key.Method}.png",
+                Charts.Lines($"{Path.GetFileName(g.Key.Image)} · {g.Key.Method} · class {first.Class}", "fraction of pixels removed (deletion) / inserted (insertion)", "score", series));
+        }
+        foreach (var k in metrics)
+        {
+            var col = summary.Where(s => s.Metric == k).ToList();
+            if (col.Count == 0) continue;
+            bool up = MetricNames.HigherIsBetter(k);
+            double best = up ? col.Max(s => s.Mean) : col.Min(s => s.Mean);
+            var bars = methods.Select(m => col.FirstOrDefault(s => s.Method == m)).Where(s => s is not null)
+                .Select(s => new ChartBar(s!.Method, s.Mean, s.Low, s.High, col.Count > 1 && s.Mean == best)).ToList();
+            int n = col.Max(s => s.N);
+            Save($"leaderboard_{k}.png", Charts.Bars($"{k} {(up ? "↑" : "↓")} · mean, 95% bootstrap interval, {n} image{(n == 1 ? "" : "s")}", $"{k} ({(up ? "higher" : "lower")} is better)", bars));
+        }
+        return count;
     }
 
     private static string Quote(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{s.Replace("\"", "\"\"")}\"" : s;

@@ -91,7 +91,7 @@ internal static class Evaluator
                     foreach (bool morf in new[] { true, false })
                     {
                         var removed = RoadRemoved(morf ? map : inverse, ps[pi]);
-                        int seed = HashCode.Combine(o.Seed, mi, pi, morf);
+                        int seed = unchecked(((o.Seed * 1000003 + mi) * 1009 + pi) * 2 + (morf ? 1 : 0)); // not HashCode.Combine: it is randomized per process
                         rows.Add(dst => Imputation.Impute(x.Tensor, removed, dst, ch, h, w, x.Layout, o.Noise, o.Noise == 0 ? null : new Random(seed)));
                     }
                 pending.Add((scores, per) =>

@@ -109,6 +109,14 @@ internal sealed class Canvas : IDisposable
         for (int y = y0; y <= y1; y++) { Put(x0, y, c); Put(x1, y, c); }
     }
 
+    /// <summary>An antialiased line of the given width from (x0, y0) to (x1, y1).</summary>
+    public void Line(float x0, float y0, float x1, float y1, (byte R, byte G, byte B) c, float width = 1)
+    {
+        using var paint = new SKPaint { Color = new SKColor(c.R, c.G, c.B), IsAntialias = true, StrokeWidth = width, StrokeCap = SKStrokeCap.Round, Style = SKPaintStyle.Stroke };
+        Surface.Canvas.DrawLine(x0, y0, x1, y1, paint);
+        Surface.Canvas.Flush();
+    }
+
     /// <summary>Width in pixels of <paramref name="text"/> at the given size.</summary>
     public static float Measure(string text, float size)
     {

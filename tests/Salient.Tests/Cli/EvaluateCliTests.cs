@@ -89,4 +89,29 @@ public class EvaluateCliTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("did you mean 'deletion'", r.Err);
     }
+    [Fact]
+    public void Curves_and_leaderboards_are_drawn_as_png_plots()
+    {
+        var (model, dir, a, b) = Setup();
+        var outDir = Path.Combine(dir, "plots");
+        var r = CliRunner.Run("evaluate", a, b, "--model", model, "--preprocess", "raw", "--method", "random,sobel",
+            "--metric", "deletion,insertion,sparsity", "--steps", "8", "--threads", "1", "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("7 plots (PNG)", r.Out); // 2 images × 2 methods curve plots + 3 leaderboards
+        foreach (var f in new[] { "curves_a_random.png", "curves_b_sobel.png", "leaderboard_deletion.png", "leaderboard_sparsity.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(outDir, f));
+            Assert.Equal(0x89, bytes[0]); // PNG signature
+            Assert.Equal((byte)'P', bytes[1]);
+        }
+    }
+
+    [Fact]
+    public void Chart_ticks_are_round_and_cover_the_range()
+    {
+        Assert.Equal(new[] { 0, 0.2, 0.4, 0.6, 0.8, 1 }, Charts.Ticks(0, 1).Select(t => Math.Round(t, 9)));
+        Assert.Equal(new[] { -0.05, 0, 0.05, 0.1, 0.15, 0.2 }, Charts.Ticks(-0.06, 0.2).Select(t => Math.Round(t, 9)));
+        var img = Charts.Bars("t", "y", [new ChartBar("a", 0.3, 0.2, 0.4, true), new ChartBar("b", -0.1, -0.2, 0)]);
+        Assert.True(img.Width >= 440 && img.Height == 340);
+    }
 }
