@@ -29,7 +29,7 @@ internal static class EvaluateCommand
         var method = new Option<string>("--method") { Description = "comma-separated methods (see `salient methods`), the baselines random and sobel, and map (--map)", DefaultValueFactory = _ => "gradcam,random" };
         var metric = new Option<string>("--metric") { Description = $"comma-separated metrics: {string.Join(", ", MetricNames.All)}, sanity (the randomization cascade, as `salient sanity`)", DefaultValueFactory = _ => "deletion,insertion" };
         var map = new Option<string?>("--map") { Description = "a map file (.npy, H×W float32/64) for the single image, or a folder of STEM.npy named like the images: the method 'map'" };
-        var boxes = new Option<string?>("--boxes") { Description = "boxes for pointing / energy-pointing: JSON list of {\"image\", \"class\", \"box\": [x0,y0,x1,y1]} in original-image pixels" };
+        var boxes = new Option<string?>("--boxes") { Description = "boxes for pointing / energy-pointing, in original-image pixels: JSON list of {\"image\", \"class\", \"box\": [x0,y0,x1,y1]}, Pascal VOC XML (a file or a folder of .xml) or COCO JSON" };
         var layer = new Option<string>("--layer", "-l") { Description = "target layer of CAM methods: auto | NAME", DefaultValueFactory = _ => "auto" };
         var cls = new Option<string>("--class", "-c") { Description = "the class evaluated per image: auto (top-1) | INDEX | LABEL", DefaultValueFactory = _ => "auto" };
         var steps = new Option<int>("--steps") { Description = "deletion / insertion steps", DefaultValueFactory = _ => 50 };
@@ -104,7 +104,7 @@ internal static class EvaluateCommand
             if (File.Exists(Path.Combine(dir, JsonFile)) && !p.GetValue(force))
                 throw new SalientException($"'{dir}' already holds {JsonFile}; --force replaces it, or choose another --out");
             using var model = common.LoadModel(p, stderr);
-            var boxList = p.GetValue(boxes) is { } bp ? BoxFile.Read(bp, model) : null;
+            var boxList = p.GetValue(boxes) is { } bp ? BoxFile.Read(bp, model, stderr.WriteLine) : null;
             if (boxList is not null)
             {
                 var names = files.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
@@ -391,17 +391,124 @@ internal static class MapFile
     }
 }
 
-/// <summary>Boxes for the pointing games: a JSON list of {"image": NAME, "class": INDEX|LABEL, "box": [x0, y0, x1, y1]}.</summary>
+/// <summary>
+/// Boxes for the pointing games, in the original image's pixels: a JSON list of {"image": NAME, "class":
+/// INDEX|LABEL, "box": [x0, y0, x1, y1]}; Pascal VOC XML (one .xml file or a folder of them); or COCO JSON
+/// (an object with "images", "annotations" and "categories"). VOC and COCO classes are matched to the
+/// model's labels by name; a name the model does not know is one warning line and its boxes are skipped.
+/// </summary>
 internal static class BoxFile
 {
     internal sealed record Entry(string Image, int Class, Box Box);
 
-    public static List<Entry> Read(string path, SalientModel model)
+    public static List<Entry> Read(string path, SalientModel model, Action<string>? warn = null)
     {
+        warn ??= _ => { };
+        if (Directory.Exists(path))
+        {
+            var files = Directory.GetFiles(path, "*.xml").Order(StringComparer.Ordinal).ToList();
+            if (files.Count == 0) throw new SalientException($"the boxes folder '{path}' holds no Pascal VOC .xml file");
+            return ReadVoc(files, model, warn);
+        }
+        if (path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)) return ReadVoc([path], model, warn);
         JsonElement root;
         try { root = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         { throw new SalientException($"cannot read the boxes '{path}': {e.Message.Split('\n')[0]}"); }
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("annotations", out _)) return ReadCoco(path, root, model, warn);
+        return ReadSimple(path, root, model);
+    }
+
+    /// <summary>A class named by a dataset (VOC object name, COCO category name): an index or one of the model's labels; null if unknown.</summary>
+    private static int? ClassByName(SalientModel model, string name, HashSet<string> warned, Action<string> warn, string path)
+    {
+        int classes = model.Structure().ClassCount;
+        var n = name.Trim();
+        bool special = n.Length == 0 || n.Equals("auto", StringComparison.OrdinalIgnoreCase)
+            || System.Text.RegularExpressions.Regex.IsMatch(n, "^(top|rank)[0-9]+$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!special)
+            try { return model.ResolveClass(n, new float[classes]); }
+            catch (SalientException e) { if (warned.Add(n)) warn($"warning: {path}: class '{n}' skipped: {e.Message}"); return null; }
+        if (warned.Add(n)) warn($"warning: {path}: class '{n}' is not a class name; its boxes are skipped");
+        return null;
+    }
+
+    private static Box CheckedBox(double x0, double y0, double x1, double y1, string where) =>
+        new[] { x0, y0, x1, y1 }.Any(d => !double.IsFinite(d)) || x1 <= x0 || y1 <= y0
+            ? throw new SalientException($"{where}: the box must have x0 < x1 and y0 < y1 (got [{x0}, {y0}, {x1}, {y1}])")
+            : new Box(x0, y0, x1, y1);
+
+    /// <summary>
+    /// Pascal VOC: per file &lt;filename&gt; and each &lt;object&gt;'s &lt;name&gt; and &lt;bndbox&gt; (xmin, ymin, xmax, ymax:
+    /// 1-based pixel indices, inclusive). The box covers those pixels: [xmin − 1, ymin − 1, xmax, ymax] in pixel-edge coordinates.
+    /// </summary>
+    private static List<Entry> ReadVoc(List<string> files, SalientModel model, Action<string> warn)
+    {
+        var list = new List<Entry>();
+        var warned = new HashSet<string>(StringComparer.Ordinal);
+        var settings = new System.Xml.XmlReaderSettings { DtdProcessing = System.Xml.DtdProcessing.Prohibit, XmlResolver = null };
+        foreach (var file in files)
+        {
+            System.Xml.Linq.XDocument doc;
+            try { using var reader = System.Xml.XmlReader.Create(file, settings); doc = System.Xml.Linq.XDocument.Load(reader); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Xml.XmlException)
+            { throw new SalientException($"cannot read the boxes '{file}': {e.Message.Split('\n')[0]}"); }
+            var ann = doc.Root;
+            string? image = ann?.Element("filename")?.Value.Trim();
+            if (ann is null || ann.Name.LocalName != "annotation" || string.IsNullOrEmpty(image))
+                throw new SalientException($"{file}: not a Pascal VOC annotation (needs <annotation> with <filename>)");
+            int k = 0;
+            foreach (var obj in ann.Elements("object"))
+            {
+                string where = $"{file}, object {k++}";
+                string name = obj.Element("name")?.Value ?? "";
+                var bb = obj.Element("bndbox");
+                double V(string tag) => bb?.Element(tag) is { } el && double.TryParse(el.Value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
+                    : throw new SalientException($"{where}: <bndbox> needs numeric <xmin>, <ymin>, <xmax>, <ymax>");
+                var box = CheckedBox(V("xmin") - 1, V("ymin") - 1, V("xmax"), V("ymax"), where);
+                if (ClassByName(model, name, warned, warn, file) is { } cls) list.Add(new Entry(image, cls, box));
+            }
+        }
+        return list;
+    }
+
+    /// <summary>COCO: "bbox": [x, y, width, height] in pixel-edge coordinates → [x, y, x + width, y + height]; the image by "file_name", the class by the category's "name".</summary>
+    private static List<Entry> ReadCoco(string path, JsonElement root, SalientModel model, Action<string> warn)
+    {
+        if (!root.TryGetProperty("images", out var images) || images.ValueKind != JsonValueKind.Array
+            || !root.TryGetProperty("categories", out var categories) || categories.ValueKind != JsonValueKind.Array
+            || root.GetProperty("annotations").ValueKind != JsonValueKind.Array)
+            throw new SalientException($"the COCO boxes '{path}' need the lists \"images\", \"annotations\" and \"categories\"");
+        static long? Id(JsonElement e) => e.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number && id.TryGetInt64(out var v) ? v : null;
+        var names = new Dictionary<long, string>();
+        foreach (var im in images.EnumerateArray())
+            if (Id(im) is { } id && im.TryGetProperty("file_name", out var fn) && fn.ValueKind == JsonValueKind.String) names[id] = fn.GetString()!;
+            else throw new SalientException($"{path}: every image needs a numeric \"id\" and a \"file_name\"");
+        var warned = new HashSet<string>(StringComparer.Ordinal);
+        var classOf = new Dictionary<long, int?>();
+        foreach (var cat in categories.EnumerateArray())
+            if (Id(cat) is { } id && cat.TryGetProperty("name", out var nm) && nm.ValueKind == JsonValueKind.String) classOf[id] = ClassByName(model, nm.GetString()!, warned, warn, path);
+            else throw new SalientException($"{path}: every category needs a numeric \"id\" and a \"name\"");
+        var list = new List<Entry>();
+        int i = 0;
+        foreach (var a in root.GetProperty("annotations").EnumerateArray())
+        {
+            string where = $"{path}, annotation {i++}";
+            if (!(a.TryGetProperty("image_id", out var imgId) && imgId.TryGetInt64(out var iid) && names.TryGetValue(iid, out var image)))
+                throw new SalientException($"{where}: \"image_id\" names no image of \"images\"");
+            if (!(a.TryGetProperty("category_id", out var catId) && catId.TryGetInt64(out var cid) && classOf.TryGetValue(cid, out var cls)))
+                throw new SalientException($"{where}: \"category_id\" names no category of \"categories\"");
+            if (!a.TryGetProperty("bbox", out var bbox) || bbox.ValueKind != JsonValueKind.Array || bbox.GetArrayLength() != 4)
+                throw new SalientException($"{where}: \"bbox\" must be [x, y, width, height]");
+            var v = bbox.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number ? x.GetDouble() : double.NaN).ToArray();
+            var box = CheckedBox(v[0], v[1], v[0] + v[2], v[1] + v[3], where);
+            if (cls is { } c) list.Add(new Entry(image, c, box));
+        }
+        return list;
+    }
+
+    private static List<Entry> ReadSimple(string path, JsonElement root, SalientModel model)
+    {
         if (root.ValueKind != JsonValueKind.Array) throw new SalientException($"the boxes '{path}' must be a JSON list of {{\"image\", \"class\", \"box\"}}");
         var list = new List<Entry>();
         int i = 0;
