@@ -1,5 +1,4 @@
 using Salient.Imaging;
-using Salient.Rendering;
 
 namespace Salient.Explain;
 
