@@ -12,6 +12,7 @@ public static class Program
         ["deepvis"] = ("activation maximization: one optimization step vs. one forward+input-gradient pass", DeepVisBench.Run),
         ["render"] = ("one photo: the CAM itself vs decoding, the panel, PNG encoding", RenderBench.Run),
         ["startup"] = ("a big model's first run phase by phase: read, fold, shape facts, sessions, first forward and backward; peak RSS", StartupBench.Run),
+        ["shapes"] = ("static shape inference vs a full ONNX Runtime probe on the big models (--models FOLDER)", ShapesBench.Run),
         ["export"] = ("the model written by `salient export` (logits + Grad-CAM map) vs. a plain forward, batch 1 and 8", ExportBench.Run),
         ["evaluation"] = ("evaluate: deletion+insertion (50 steps) and ROAD per (image, method) as a multiple of one forward", EvaluationBench.Run),
         ["gradients"] = ("Grad-CAM, saliency, guided backprop vs. a plain forward; backward build time; peak memory", GradientBench.Run),

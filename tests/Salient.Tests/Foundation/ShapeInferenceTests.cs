@@ -26,21 +26,6 @@ public class ShapeInferenceTests
     [MemberData(nameof(FixtureModels))]
     public void Inferred_shapes_and_values_equal_the_ORT_probe(string path) => CompareWithOrt(path, batches: [1, 3]);
 
-    /// <summary>
-    /// The big models of the end-to-end benchmark (tools/make_bench_models.py --out /tmp/bigmodels …, or
-    /// $SALIENT_BIGMODELS): reported as skipped, with the command that makes them, when they are not there.
-    /// </summary>
-    [BigModelsFact]
-    public void Big_models_are_inferred_completely_and_like_the_ORT_probe()
-    {
-        foreach (var name in BigModelsFactAttribute.Names)
-        {
-            string path = Path.Combine(BigModelsFactAttribute.Folder, name + ".onnx");
-            int open = CompareWithOrt(path, batches: [1]);
-            Assert.True(open == 0, $"{name}: {open} tensors left to ORT");
-        }
-    }
-
     private static int CompareWithOrt(string path, int[] batches)
     {
         var graph = OnnxReader.ReadFile(path);
@@ -165,18 +150,5 @@ public class ShapeInferenceTests
         var old = plain.Run([model.Pack([item])], wanted);
         foreach (var name in wanted) Assert.Equal(old[name].Data, shared[name].Data);
         Assert.Contains(model.Graph.Initializers.Values, t => t.Source is not null);   // big weights came straight from the file
-    }
-}
-
-/// <summary>A fact that runs only when the four big benchmark models exist, and says so (skipped with a reason) otherwise.</summary>
-public sealed class BigModelsFactAttribute : FactAttribute
-{
-    public static readonly string[] Names = ["vgg16", "resnet50", "convnext_tiny", "vit_b_16"];
-    public static string Folder => Environment.GetEnvironmentVariable("SALIENT_BIGMODELS") ?? "/tmp/bigmodels";
-
-    public BigModelsFactAttribute()
-    {
-        if (!Names.All(n => File.Exists(Path.Combine(Folder, n + ".onnx"))))
-            Skip = $"big models not in {Folder}: make them with /usr/bin/python3 tools/make_bench_models.py --out {Folder} {string.Join(" ", Names)}";
     }
 }
