@@ -64,7 +64,7 @@ internal static class EvaluateCommand
             string? mapPath = p.GetValue(map);
             if (methods.Contains("map") != (mapPath is not null))
                 throw new SalientException(mapPath is null ? "method 'map' needs --map FILE.npy or a folder of .npy files" : "--map given: add 'map' to --method");
-            var parameters = ParseParams(p.GetValue(param));
+            var parameters = MethodOptions.ParseParams(p.GetValue(param));
             double noise = 0.01;
             if (parameters.Remove("noise", out var noiseText) && !(double.TryParse(noiseText, NumberStyles.Float, CultureInfo.InvariantCulture, out noise) && noise >= 0 && double.IsFinite(noise)))
                 throw new SalientException($"--param noise='{noiseText}' must be a number ≥ 0");
@@ -131,8 +131,8 @@ internal static class EvaluateCommand
                     }
                     catch (SalientException e)
                     {
-                        errors.Add((file, e.Message));
-                        stderr.WriteLine($"error: {file}: {e.Message}");
+                        errors.Add((file, Program.CliWording(e.Message)));
+                        stderr.WriteLine($"error: {file}: {Program.CliWording(e.Message)}");
                         display.Advance(i + 1, null);
                     }
                 }
@@ -302,7 +302,8 @@ internal static class EvaluateCommand
         return count;
     }
 
-    private static string Quote(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{s.Replace("\"", "\"\"")}\"" : s;
+    /// <summary>A CSV field, quoted when it holds a comma, quote or line break.</summary>
+    internal static string Quote(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{s.Replace("\"", "\"\"")}\"" : s;
 
     /// <summary>Methods × metrics: "mean [lo, hi]", the best mean per column marked with *.</summary>
     private static void PrintTable(TextWriter w, List<Summary> summary, List<string> methods, IReadOnlyList<string> metrics)
@@ -331,17 +332,6 @@ internal static class EvaluateCommand
         w.WriteLine("mean [95% bootstrap interval] over images; * best per column; ↑ higher is better, ↓ lower is better");
     }
 
-    private static Dictionary<string, string> ParseParams(string[]? ps)
-    {
-        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var p in ps ?? [])
-        {
-            int eq = p.IndexOf('=');
-            if (eq <= 0) throw new SalientException($"--param '{p}' is not NAME=VALUE");
-            d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
-        }
-        return d;
-    }
 }
 
 /// <summary>Maps from .npy files for the method 'map'.</summary>

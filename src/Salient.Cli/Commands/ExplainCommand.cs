@@ -58,7 +58,7 @@ internal static class ExplainCommand
             var normalizeName = p.GetValue(normalize)!.Trim().ToLowerInvariant();
             if (normalizeName is not ("map" or "global")) throw new SalientException($"--normalize '{p.GetValue(normalize)}' must be map or global");
             var panel = new PanelOptions { Colormap = cm, Alpha = a, RawScale = scaleName == "raw", FullResolution = p.GetValue(fullRes) };
-            var parameters = ParseParams(p.GetValue(param));
+            var parameters = MethodOptions.ParseParams(p.GetValue(param));
             MethodOptions.Collect(p, methodOptions, parameters);
             var request = new ExplainRequest
             {
@@ -155,15 +155,4 @@ internal static class ExplainCommand
         return (long)(v * unit);
     }
 
-    private static Dictionary<string, string> ParseParams(string[]? ps)
-    {
-        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var p in ps ?? [])
-        {
-            int eq = p.IndexOf('=');
-            if (eq <= 0) throw new SalientException($"--param '{p}' is not NAME=VALUE");
-            d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
-        }
-        return d;
-    }
 }

@@ -36,4 +36,17 @@ internal static class MethodOptions
             else if (o is Option<string?> value && p.GetValue(value) is { } v) into[name] = v;
         }
     }
+
+    /// <summary>The <c>--param NAME=VALUE</c> values (names case-insensitive; the last of a name wins).</summary>
+    public static Dictionary<string, string> ParseParams(string[]? ps)
+    {
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in ps ?? [])
+        {
+            int eq = p.IndexOf('=');
+            if (eq <= 0) throw new SalientException($"--param '{p}' is not NAME=VALUE");
+            d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
+        }
+        return d;
+    }
 }

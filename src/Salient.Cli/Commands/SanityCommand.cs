@@ -42,7 +42,7 @@ internal static class SanityCommand
         cmd.SetAction(p =>
         {
             var methods = ParseMethods(p.GetValue(method)!);
-            var parameters = ParseParams(p.GetValue(param));
+            var parameters = MethodOptions.ParseParams(p.GetValue(param));
             ParameterCheck.Validate(methods.Select(MethodRegistry.Get).ToList(), parameters);
             int n = CheckSteps(p.GetValue(steps));
             bool asJson = p.GetValue(json);
@@ -105,8 +105,8 @@ internal static class SanityCommand
                 }
                 catch (SalientException e)
                 {
-                    errors.Add((file, e.Message));
-                    stderr.WriteLine($"error: {file}: {e.Message}");
+                    errors.Add((file, Program.CliWording(e.Message)));
+                    stderr.WriteLine($"error: {file}: {Program.CliWording(e.Message)}");
                     display.Advance(i + 1, null);
                 }
             }
@@ -151,7 +151,7 @@ internal static class SanityCommand
         OutputFolder.Guard(jsonPath, () => File.WriteAllText(jsonPath, text + "\n"));
         var sb = new StringBuilder("image,class,method,step,randomized_layers,lowest_layer,spearman,ssim\n");
         foreach (var row in r.Rows)
-            sb.Append(CultureInfo.InvariantCulture, $"{Quote(row.Image)},{row.Class},{row.Value.Method},{row.Value.Step},{row.Value.Randomized},{Quote(row.Value.LowestLayer)},{row.Value.Spearman:R},{row.Value.Ssim:R}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{EvaluateCommand.Quote(row.Image)},{row.Class},{row.Value.Method},{row.Value.Step},{row.Value.Randomized},{EvaluateCommand.Quote(row.Value.LowestLayer)},{row.Value.Spearman:R},{row.Value.Ssim:R}\n");
         OutputFolder.Guard(csvPath, () => File.WriteAllText(csvPath, sb.ToString()));
         var written = new List<string> { jsonPath, csvPath };
         foreach (var (image, figure) in r.Figures)
@@ -205,19 +205,5 @@ internal static class SanityCommand
         var width = Enumerable.Range(0, header.Count).Select(j => lines.Max(l => l[j].Length)).ToArray();
         foreach (var l in lines) w.WriteLine(string.Join("  ", l.Select((c, j) => c.PadRight(width[j]))).TrimEnd());
         w.WriteLine($"Spearman ρ / SSIM with the original map after re-initializing the top N of {r.Steps[^1].Randomized} parametric layers (mean over images); near 1 = the map ignores the weights");
-    }
-
-    private static string Quote(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{s.Replace("\"", "\"\"")}\"" : s;
-
-    internal static Dictionary<string, string> ParseParams(string[]? ps)
-    {
-        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var p in ps ?? [])
-        {
-            int eq = p.IndexOf('=');
-            if (eq <= 0) throw new SalientException($"--param '{p}' is not NAME=VALUE");
-            d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
-        }
-        return d;
     }
 }

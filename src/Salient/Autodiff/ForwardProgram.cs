@@ -48,22 +48,7 @@ internal sealed class ForwardProgram
         g.Outputs.Clear();
         foreach (var o in _outputs)
             g.Outputs.Add(new ValueInfo(o, DataType.Undefined, null));
-        // Keep only what the outputs need (ORT then computes nothing else).
-        var need = new HashSet<string>(_outputs, StringComparer.Ordinal);
-        var kept = new List<Node>();
-        for (int k = g.Nodes.Count - 1; k >= 0; k--)
-        {
-            var n = g.Nodes[k];
-            if (!n.Outputs.Any(need.Contains)) continue;
-            kept.Add(n);
-            foreach (var i in n.Inputs) if (i != "") need.Add(i);
-        }
-        kept.Reverse();
-        g.Nodes.Clear();
-        g.Nodes.AddRange(kept);
-        g.Invalidate();
-        foreach (var k in g.Initializers.Keys.ToList())
-            if (!need.Contains(k)) g.Initializers.Remove(k);
+        g.KeepOnlyWhatOutputsNeed();
         g.ValueInfos.Clear();
         return g;
     }

@@ -141,20 +141,6 @@ public static class ExplanationExport
     {
         g.Invalidate();
         g.SortTopologically();
-        var need = new HashSet<string>(g.Outputs.Select(o => o.Name), StringComparer.Ordinal);
-        var kept = new List<Node>();
-        for (int k = g.Nodes.Count - 1; k >= 0; k--)
-        {
-            var n = g.Nodes[k];
-            if (!n.Outputs.Any(need.Contains)) continue;
-            kept.Add(n);
-            foreach (var i in n.Inputs) if (i != "") need.Add(i);
-        }
-        kept.Reverse();
-        g.Nodes.Clear();
-        g.Nodes.AddRange(kept);
-        foreach (var k in g.Initializers.Keys.ToList())
-            if (!need.Contains(k)) g.Initializers.Remove(k);
-        g.Invalidate();
+        g.KeepOnlyWhatOutputsNeed();
     }
 }

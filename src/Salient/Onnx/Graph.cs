@@ -76,6 +76,29 @@ internal sealed class Graph
         return g;
     }
 
+    /// <summary>
+    /// Drops every node and initializer that no graph output needs (nodes must be in topological
+    /// order), so ORT computes nothing else.
+    /// </summary>
+    public void KeepOnlyWhatOutputsNeed()
+    {
+        var need = new HashSet<string>(Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var kept = new List<Node>();
+        for (int k = Nodes.Count - 1; k >= 0; k--)
+        {
+            var n = Nodes[k];
+            if (!n.Outputs.Any(need.Contains)) continue;
+            kept.Add(n);
+            foreach (var input in n.Inputs) if (input != "") need.Add(input);
+        }
+        kept.Reverse();
+        Nodes.Clear();
+        Nodes.AddRange(kept);
+        foreach (var k in Initializers.Keys.ToList())
+            if (!need.Contains(k)) Initializers.Remove(k);
+        Invalidate();
+    }
+
     /// <summary>Nodes sorted so every node comes after the producers of its inputs (stable).</summary>
     public void SortTopologically()
     {

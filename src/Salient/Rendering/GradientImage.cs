@@ -11,12 +11,7 @@ internal static class GradientImage
     /// <summary>(x − mean) / (std + 1e-5) · 0.1 + 0.5, clipped to [0,1], element-wise on any layout.</summary>
     public static float[] Deprocess(float[] values)
     {
-        double mean = 0;
-        foreach (var v in values) mean += v;
-        mean /= Math.Max(1, values.Length);
-        double var = 0;
-        foreach (var v in values) var += (v - mean) * (v - mean);
-        double std = Math.Sqrt(var / Math.Max(1, values.Length));
+        var (mean, std) = MeanStd(values);
         var r = new float[values.Length];
         for (int i = 0; i < r.Length; i++)
             r[i] = (float)Math.Clamp((values[i] - mean) / (std + 1e-5) * 0.1 + 0.5, 0, 1);
@@ -35,12 +30,7 @@ internal static class GradientImage
     /// </summary>
     public static float[] ForDisplay(float[] values)
     {
-        double mean = 0;
-        foreach (var v in values) mean += v;
-        mean /= Math.Max(1, values.Length);
-        double var = 0;
-        foreach (var v in values) var += (v - mean) * (v - mean);
-        double std = Math.Sqrt(var / Math.Max(1, values.Length));
+        var (mean, std) = MeanStd(values);
         var z = new float[values.Length];
         for (int i = 0; i < z.Length; i++) z[i] = (float)Math.Abs((values[i] - mean) / (std + 1e-5));
         float p99 = z.Length == 0 ? 0 : Statistics.Select(z, Math.Clamp((int)Math.Ceiling(DisplayQuantile * z.Length) - 1, 0, z.Length - 1));
@@ -69,5 +59,16 @@ internal static class GradientImage
             for (int i = 0; i < up.Length; i++) data[i * 3 + c] = Math.Clamp(up[i] + 0.5f, 0, 1) * 255f;
         }
         return new RgbImage(sw, sh, data);
+    }
+
+    /// <summary>Mean and (population) standard deviation, in double precision.</summary>
+    private static (double Mean, double Std) MeanStd(float[] values)
+    {
+        double mean = 0;
+        foreach (var v in values) mean += v;
+        mean /= Math.Max(1, values.Length);
+        double var = 0;
+        foreach (var v in values) var += (v - mean) * (v - mean);
+        return (mean, Math.Sqrt(var / Math.Max(1, values.Length)));
     }
 }
