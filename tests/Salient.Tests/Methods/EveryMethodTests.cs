@@ -34,6 +34,7 @@ public class EveryMethodTests
         ["steps"] = "4",           // integrated-gradients
         ["patch"] = "48",          // occlusion
         ["stride"] = "40",
+        ["compare"] = "5",         // finercam: class 0 of item 1 lies below its 3 closest classes everywhere, a legitimately all-zero ReLU map
     };
 
     /// <summary>Methods that need a GAP → linear head, which mnv3s (GAP → Linear → Hardswish → Linear) does not have.</summary>
