@@ -71,7 +71,7 @@ internal sealed class CommonOptions
     }
 
     /// <summary>One line naming the defaults assumed for a model that says nothing about its labels or preprocessing.</summary>
-    private static void NoteAssumedDefaults(SalientModel model, TextWriter notes)
+    internal static void NoteAssumedDefaults(SalientModel model, TextWriter notes)
     {
         var assumed = new List<string>();
         if (model.Options.Preprocessing is null && model.Sidecar?.Preprocess is null && model.Sidecar?.Mean is null)
