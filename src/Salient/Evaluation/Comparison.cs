@@ -110,7 +110,7 @@ internal static class Comparison
 
     /// <summary>True for a method that needs the model's gradients (the gradient CAMs, the pixel-gradient methods, and what composes them).</summary>
     public static bool NeedsGradients(IExplanationMethod method) =>
-        method is GradientCam or PixelGradientMethod || method.Composes.Any(c => NeedsGradients(MethodRegistry.Get(c)));
+        method.NeedsGradients || method.Composes.Any(c => NeedsGradients(MethodRegistry.Get(c)));
 
     /// <summary>
     /// The registered methods that need nothing but forward runs of the whole model (no gradients; not CAM,

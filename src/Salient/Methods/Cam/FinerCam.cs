@@ -17,6 +17,7 @@ internal sealed class FinerCam : WeightedCam
     public static readonly NumberParameter Alpha = new("alpha", 1, "comparison strength α in y_c − α·y_j");
 
     public override string Name => "finercam";
+    public override bool NeedsGradients => true;
     public override string Summary => "Finer-CAM: Grad-CAM of the target's logit minus its most similar classes', softmax-weighted (Zhang et al. 2025); compare, alpha";
     public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, Compare, Alpha, CommonParameters.Relu, CommonParameters.BatchSize];
 

@@ -9,6 +9,8 @@ namespace Salient.Methods;
 /// </summary>
 internal abstract class GradientCam : WeightedCam
 {
+    public override bool NeedsGradients => true;
+
     protected abstract CamTerms Terms(int item, int cls, Activation a, Activation g);
 
     public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, CommonParameters.Relu, CommonParameters.BatchSize];
