@@ -24,11 +24,28 @@ internal static class Pictures
         return (small, new CropGeometry(geometry.X * fx, geometry.Y * fy, geometry.Width * fx, geometry.Height * fy, sw, sh));
     }
 
-    /// <summary>A [0,1] map of the model's input grid over the display image: (heatmap, overlay).</summary>
+    /// <summary>
+    /// A [0,1] map of the model's input grid over the display image: (heatmap, overlay). Pixels the model
+    /// did not see (outside the crop) are not "cold": they keep the photo, dimmed, in the overlay (the page
+    /// outlines the crop).
+    /// </summary>
     public static (RgbImage Heat, RgbImage Overlay) Heatmap(RgbImage display, CropGeometry displayGeometry, float[] map01, int h, int w, Colormap cm, float alpha)
     {
         var onImage = MapMath.ToOriginalGeometry(map01, h, w, displayGeometry);
-        return (HeatmapRenderer.Colorize(onImage, display.Height, display.Width, cm), HeatmapRenderer.Overlay(display, onImage, cm, alpha));
+        var overlay = HeatmapRenderer.Overlay(display, onImage, cm, alpha);
+        if (!displayGeometry.IsWholeImage)
+        {
+            var g = displayGeometry;
+            for (int y = 0; y < display.Height; y++)
+                for (int x = 0; x < display.Width; x++)
+                {
+                    double cx = x + 0.5, cy = y + 0.5;
+                    if (cx >= g.X && cx < g.X + g.Width && cy >= g.Y && cy < g.Y + g.Height) continue;
+                    long i = 3L * (y * (long)display.Width + x);
+                    for (int k = 0; k < 3; k++) overlay.Data[i + k] = 0.5f * display.Data[i + k];
+                }
+        }
+        return (HeatmapRenderer.Colorize(onImage, display.Height, display.Width, cm), overlay);
     }
 
     /// <summary>

@@ -70,23 +70,44 @@ async function init() {
       for (const name of images.images) fs.append(new Option(name, name));
       fs.hidden = false;
     }
+    const url = new URLSearchParams(location.search);
+    if (url.get("model") && state.models.some((m) => m.name === url.get("model"))) { state.model = url.get("model"); ms.value = state.model; }
     await loadLayers();
     document.body.dataset.state = "ready";
     setStatus("ready: choose an image");
+    applyLink(url);
   } catch (e) {
     setStatus(`could not start: ${e.message}`, true);
+  }
+}
+
+/** A link can open a view: ?image=NAME (of the folder)&method=…&class=…&layer=…&channel=…. */
+function applyLink(url) {
+  if (url.get("method")) { state.method = url.get("method"); $("method").value = state.method; }
+  if (url.get("class")) state.cls = url.get("class");
+  if (url.get("layer") && state.layers.some((l) => l.name === url.get("layer"))) {
+    state.layer = url.get("layer");
+    $("grid-layer").textContent = "· " + state.layer;
+    renderLayers();
+  }
+  if (url.get("image") && state.folder) {
+    $("folder-image").value = url.get("image");
+    setImage({ folder: url.get("image") }, "/api/images/file?" + query({ name: url.get("image") }));
+    const c = parseInt(url.get("channel"), 10);
+    if (state.layer && Number.isInteger(c) && c >= 0) chooseChannel(c);
   }
 }
 
 async function loadLayers() {
   const doc = await api("/api/layers?" + query({ model: state.model }));
   state.layers = doc.layers;
-  state.layer = null;
   state.channel = null;
-  renderLayers();
-  $("grid-layer").textContent = "";
   clearGrid();
   $("channel-panel").hidden = true;
+  // The model's default target layer is chosen to begin with.
+  state.layer = doc.defaultLayer;
+  $("grid-layer").textContent = state.layer ? "· " + state.layer : "";
+  renderLayers();
 }
 
 function renderLayers() {
@@ -111,6 +132,8 @@ function renderLayers() {
     tr.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); } });
     body.append(tr);
   }
+  const selected = body.querySelector("tr.selected");
+  if (selected) selected.scrollIntoView({ block: "nearest" });
 }
 
 // ---- choosing things ------------------------------------------------------------------------
@@ -272,32 +295,41 @@ function clearGrid() {
   state.sprite = null;
 }
 
-function gridScale(doc) {
-  const target = 480;
-  return Math.max(1, Math.floor(target / (doc.columns * doc.width)));
+function gridGeometry(doc) {
+  // Whole pixels per activation, about 720 px across (the canvas is then fitted to the panel by CSS),
+  // and a dark line between tiles once they are big enough to need one.
+  const s = Math.max(1, Math.round(720 / (doc.columns * doc.width)));
+  const tw = doc.width * s, th = doc.height * s;
+  return { s, tw, th, gap: tw >= 12 ? 2 : 0 };
 }
 
 function drawGrid() {
   const doc = state.lastActivations, sprite = state.sprite;
   if (!doc || !sprite) return;
-  const s = gridScale(doc), tw = doc.width * s, th = doc.height * s;
+  const { tw, th, gap } = gridGeometry(doc);
   const rows = Math.ceil(doc.channels / doc.columns);
   const canvas = $("grid");
-  canvas.width = doc.columns * tw;
-  canvas.height = rows * th;
+  canvas.width = doc.columns * (tw + gap) - gap;
+  canvas.height = rows * (th + gap) - gap;
   canvas.dataset.layer = doc.layer;
   canvas.dataset.channels = String(doc.channels);
   const g = canvas.getContext("2d");
   g.imageSmoothingEnabled = false;
-  g.drawImage(sprite, 0, 0, sprite.width * s, sprite.height * s);
+  g.fillStyle = "#111";
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  const origin = (c) => [(c % doc.columns) * (tw + gap), Math.floor(c / doc.columns) * (th + gap)];
+  for (let c = 0; c < doc.channels; c++) {
+    const [x, y] = origin(c);
+    g.drawImage(sprite, (c % doc.columns) * doc.width, Math.floor(c / doc.columns) * doc.height, doc.width, doc.height, x, y, tw, th);
+  }
   const frame = (c, color, width) => {
-    const x = (c % doc.columns) * tw, y = Math.floor(c / doc.columns) * th;
+    const [x, y] = origin(c);
     g.strokeStyle = color;
     g.lineWidth = width;
     g.strokeRect(x + width / 2, y + width / 2, tw - width, th - width);
   };
-  for (const c of doc.top) frame(c, "#ff8c00", Math.max(1, Math.round(tw / 16)));
-  if (state.channel !== null) frame(state.channel, "#00e5ff", Math.max(2, Math.round(tw / 10)));
+  for (const c of doc.top) frame(c, "#ff8c00", Math.max(1, Math.round(tw / 12)));
+  if (state.channel !== null) frame(state.channel, "#00e5ff", Math.max(2, Math.round(tw / 8)));
 }
 
 $("grid").addEventListener("click", (e) => {
@@ -306,9 +338,10 @@ $("grid").addEventListener("click", (e) => {
   const canvas = $("grid");
   const r = canvas.getBoundingClientRect();
   const x = (e.clientX - r.left) * canvas.width / r.width, y = (e.clientY - r.top) * canvas.height / r.height;
-  const s = gridScale(doc);
-  const c = Math.floor(y / (doc.height * s)) * doc.columns + Math.floor(x / (doc.width * s));
-  if (c >= 0 && c < doc.channels) chooseChannel(c);
+  const { tw, th, gap } = gridGeometry(doc);
+  const col = Math.floor(x / (tw + gap)), row = Math.floor(y / (th + gap));
+  const c = row * doc.columns + col;
+  if (col < doc.columns && c >= 0 && c < doc.channels) chooseChannel(c);
 });
 
 // ---- a channel: feature visualization and top images -----------------------------------------
