@@ -138,7 +138,8 @@ internal static class Api
         {
             var item = model.Prepare(image);
             var result = Explainer.Explain(model, [item], request, null, ctx.RequestAborted);
-            return (result.Explanations[0], model.Predict([item], 5)[0]);
+            // The top-5 from the explanation's own forward pass (softmax of the logits), not a second run.
+            return (result.Explanations[0], model.Top(result.Logits[0], null, 5));
         }, ctx.RequestAborted);
         var e = explanation;
         var doc = new Dictionary<string, object?>
