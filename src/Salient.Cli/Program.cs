@@ -80,6 +80,7 @@ public static class Program
         root.Subcommands.Add(ActivationsCommand.Create(stdout));
         root.Subcommands.Add(ExportCommand.Create(stdout, stderr));
         root.Subcommands.Add(MergeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
         root.SetAction(p =>
         {
             if (p.GetValue(version)) stdout.WriteLine(InformationalVersion);

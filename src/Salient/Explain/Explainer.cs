@@ -27,6 +27,7 @@ public static class Explainer
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(request);
         using var lease = model.Enter(); // a Dispose on another thread waits for this call to end before freeing sessions
+        using var cancellation = Core.AmbientCancellation.Enter(cancellationToken); // checked between batches inside methods
         if (items.Count == 0) throw new ArgumentException("no images to explain", nameof(items));
         if (items.Any(i => i is null)) throw new ArgumentNullException(nameof(items), "an item is null");
         var structure = model.Structure();

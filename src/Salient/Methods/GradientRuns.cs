@@ -29,6 +29,7 @@ internal static class GradientRuns
         int per = rows[0].Input.Length;
         for (int start = 0; start < rows.Count; start += batch)
         {
+            Core.AmbientCancellation.ThrowIfRequested();
             int n = Math.Min(batch, rows.Count - start);
             if (!model.Input.DynamicBatch && n != batch) n = batch; // fixed batch: rows.Count is a multiple (batch is 1 in practice)
             var data = new float[per * n];

@@ -364,11 +364,21 @@ public sealed class SalientModel : IDisposable
         for (int b = 0; b < items.Count; b++)
         {
             var l = logits.Data.AsSpan(b * classes, classes).ToArray();
-            var p = structure.EndsInSoftmax && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : Statistics.Softmax(l);
-            result[b] = Enumerable.Range(0, classes).OrderByDescending(i => l[i]).Take(Math.Max(1, top))
-                .Select(i => new Prediction(i, ClassName(i), l[i], p[i])).ToList();
+            var p = structure.EndsInSoftmax && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : null;
+            result[b] = Top(l, p, top);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The <paramref name="top"/> classes of one image's logits, best first, with softmax probabilities
+    /// (<paramref name="probabilities"/> when the model computes them itself, else the softmax of the logits).
+    /// </summary>
+    internal IReadOnlyList<Prediction> Top(float[] logits, float[]? probabilities, int top)
+    {
+        var p = probabilities ?? Statistics.Softmax(logits);
+        return Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(Math.Max(1, top))
+            .Select(i => new Prediction(i, ClassName(i), logits[i], p[i])).ToList();
     }
 
     /// <summary>
