@@ -46,12 +46,11 @@ internal abstract class GradientCam : WeightedCam
         var rows = pairs.Select(p => new GradientRow(ctx.Items[p.Item].Tensor, p.Class)).ToList();
         var relu = GradientRuns.Relu(ctx.Get(CommonParameters.Relu));
         var results = GradientRuns.Run(ctx, rows, [layer.Name], relu);
-        var layout = layer.Layout ?? TensorLayout.Nchw;
         var terms = new List<CamTerms>(pairs.Count);
         for (int i = 0; i < pairs.Count; i++)
         {
-            var a = GradientRuns.AsChw(results[i].Forward[layer.Name], layer.Shape, layout);
-            var g = GradientRuns.AsChw(results[i].Gradients[layer.Name], layer.Shape, layout);
+            var a = GradientRuns.AsChw(results[i].Forward[layer.Name], layer);
+            var g = GradientRuns.AsChw(results[i].Gradients[layer.Name], layer);
             terms.Add(Terms(pairs[i].Item, pairs[i].Class, a, g));
         }
         return terms;
@@ -66,9 +65,8 @@ internal abstract class GradientCam : WeightedCam
         var needed = program.BackwardForwardInputs.Append(ctx.Structure.LogitsName).Append(layer.Name).Distinct().ToList();
         ctx.Prefetch(needed);
         foreach (var t in needed) forward[t] = ctx.Forward(t);
-        var layout = layer.Layout ?? TensorLayout.Nchw;
         return GradientRuns.PerClassSlot(ctx, seed => program.RunBackward(input, forward, seed),
-            (grads, i, cls) => Terms(i, cls, Activation.FromTensor(forward[layer.Name], i, layout), Activation.FromTensor(grads[layer.Name], i, layout)));
+            (grads, i, cls) => Terms(i, cls, Activation.FromLayer(forward[layer.Name], i, layer), Activation.FromLayer(grads[layer.Name], i, layer)));
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
