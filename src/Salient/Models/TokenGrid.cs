@@ -14,7 +14,8 @@ internal sealed record TokenGrid(int H, int W, int Skip)
 
 /// <summary>
 /// The `tokens` option, <c>grid=14x14,skip=1</c> (either part may be left out): the patch grid and the
-/// number of leading non-patch tokens of the model's token layers, for when they cannot be detected.
+/// number of leading non-patch tokens of the model's token layers, for when they cannot be detected
+/// (a grid alone allows up to <see cref="TokenDetection.MaxExtra"/> leading tokens).
 /// </summary>
 internal sealed record TokenOverride(int? H, int? W, int? Skip)
 {
@@ -32,13 +33,13 @@ internal sealed record TokenOverride(int? H, int? W, int? Skip)
                 var hw = value.ToLowerInvariant().Split('x');
                 if (hw.Length != 2 || !int.TryParse(hw[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a) || a < 1
                     || !int.TryParse(hw[1], NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b < 1 || (long)a * b > 1 << 24)
-                    throw new SalientException($"the `tokens` option's grid '{value}' must be HxW with positive integers, e.g. grid=14x14");
+                    throw new SalientException($"grid '{value}' of the `tokens` option must be HxW with positive integers, e.g. grid=14x14");
                 (h, w) = (a, b);
             }
             else if (key == "skip")
             {
                 if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var s) || s > 4096)
-                    throw new SalientException($"the `tokens` option's skip '{value}' must be a count of leading tokens (0 to 4096), e.g. skip=1");
+                    throw new SalientException($"skip '{value}' of the `tokens` option must be a count of leading tokens (0 to 4096), e.g. skip=1");
                 skip = s;
             }
             else
@@ -69,7 +70,7 @@ internal static class TokenDetection
         if (over is { H: { } h, W: { } w })
         {
             long skip = t - (long)h * w;
-            return skip >= 0 && (over.Skip is null || over.Skip == skip) && (long)h * w > 1 ? new TokenGrid(h, w, (int)skip) : null;
+            return (over.Skip is { } given ? skip == given : skip is >= 0 and <= MaxExtra) && (long)h * w > 1 ? new TokenGrid(h, w, (int)skip) : null;
         }
         foreach (var (gh, gw) in grids)
         {
