@@ -267,8 +267,9 @@ public sealed class ModelStructure
     }
 
     /// <summary>
-    /// Resolves a user's layer name: "auto", an exact tensor name, an exact node name, or a unique
-    /// substring of a tensor name (spatial candidates first). Unknown names fail with the closest names.
+    /// Resolves a user's layer name: "auto", an exact tensor name, an exact node name, a module path
+    /// (its last candidate: the module's output), or a unique substring of a tensor name (spatial
+    /// candidates first). Unknown names fail with the closest names.
     /// </summary>
     /// <summary>
     /// The target layers of a request ("auto" = <paramref name="defaultLayer"/>, else the automatic
@@ -297,6 +298,11 @@ public sealed class ModelStructure
         }
         var exact = Layers.FirstOrDefault(l => l.Name == query) ?? Layers.FirstOrDefault(l => l.NodeName == query && l.NodeName != "");
         if (exact is not null) return exact;
+        // A module path of a PyTorch export ("encoder_layer_9", "blocks.11/norm1", "layers.3/ln_1"): tensors are named
+        // "/…/MODULE/…"; the module's output — what a forward hook on it sees — is its last candidate in graph order.
+        string scope = "/" + query.Trim('/') + "/";
+        var inScope = Layers.Where(l => l.IsCandidate && ("/" + l.Name.TrimStart('/')).Contains(scope, StringComparison.Ordinal)).ToList();
+        if (inScope.Count > 0) return inScope[^1];
         var subs = Layers.Where(l => l.Name.Contains(query, StringComparison.Ordinal)).ToList();
         if (subs.Count == 0) subs = Layers.Where(l => l.Name.Contains(query, StringComparison.OrdinalIgnoreCase) || l.NodeName.Contains(query, StringComparison.OrdinalIgnoreCase)).ToList();
         var subCandidates = subs.Where(l => l.IsCandidate).ToList();

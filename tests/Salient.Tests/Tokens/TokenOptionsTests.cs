@@ -39,6 +39,18 @@ public class TokenOptionsTests
         Assert.Contains("`tokens` option", e.Message);
     }
 
+    [Fact]
+    public void A_module_path_names_the_modules_output()
+    {
+        using var m = TokenReferenceTests.Load("tinyvit");
+        var s = m.Structure();
+        Assert.Equal("/encoder/layers/encoder_layer_0/Add_1_output_0", s.ResolveLayer("encoder_layer_0").Name);
+        Assert.Equal("/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0", s.ResolveLayer("encoder_layer_1/ln_1").Name);
+        Assert.Equal("/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0", s.ResolveLayer("/encoder/layers/encoder_layer_1/ln_1/").Name);
+        // Not a whole path segment: an ordinary substring, ambiguous here.
+        Assert.Contains("ambiguous", Assert.Throws<SalientException>(() => s.ResolveLayer("encoder_lay")).Message);
+    }
+
     [Theory]
     [InlineData("grid=14", "grid '14'")]
     [InlineData("grid=0x4", "grid '0x4'")]

@@ -21,7 +21,8 @@ internal sealed class AttentionRollout : IExplanationMethod
     public string Summary => "attention rollout: the class token's attention multiplied through the blocks, heads fused, residual added (Abnar & Zuidema 2020); vision transformers";
     public bool UsesLayer => false;
     public bool ClassAgnostic => true;
-    public MapNormalization Normalization => MapNormalization.Max;
+    /// <summary>Min–max: the residual identity gives every patch a large common share (≈ uniform for untrained attention), which ÷max would show as one flat colour.</summary>
+    public MapNormalization Normalization => MapNormalization.MinMax;
     public IReadOnlyList<Parameter> Parameters => [HeadFusion, DiscardRatio];
 
     public IReadOnlyList<RawMap> Compute(MethodContext ctx)

@@ -24,7 +24,7 @@ internal abstract class GradientCam : WeightedCam
         return program is null ? [layer.Name] : [layer.Name, .. program.BackwardForwardInputs];
     }
 
-    /// <summary>The backward program for the items' batch when it can run from float forward values of modest size; else null.</summary>
+    /// <summary>The backward program for the items' batch when it can run from float forward values of modest size; else null (then a gradient run does its own forward).</summary>
     private static BackwardProgram? FastProgram(MethodContext ctx, Models.LayerInfo layer)
     {
         var model = ctx.Model;
@@ -35,7 +35,9 @@ internal abstract class GradientCam : WeightedCam
         if (!program.CanRunBackwardFromFloats) return null;
         long layerSize = Onnx.Tensor.ElementCount(layer.Shape);
         long needed = program.BackwardForwardInputs.Sum(t => ctx.Structure.Shapes.TryGetValue(t, out var s) ? s.Count : long.MaxValue / 64);
-        return needed <= Math.Max(4 * layerSize, 1L << 20) ? program : null;
+        // Small next to the layer, or (a ViT's last block: attention probabilities, MLP activations) within a
+        // quarter of the memory budget for the batch: copying them out of the one forward costs far less than a second forward.
+        return needed <= Math.Max(4 * layerSize, 1L << 20) || needed * sizeof(float) * ctx.Items.Count <= ctx.MemoryBudget / 4 ? program : null;
     }
 
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
