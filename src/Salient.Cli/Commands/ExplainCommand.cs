@@ -79,17 +79,23 @@ internal static class ExplainCommand
             var existing = p.GetValue(force) ? ExplainOutput.Existing.Force : p.GetValue(skipExisting) ? ExplainOutput.Existing.Skip : ExplainOutput.Existing.Refuse;
             bool asJson = p.GetValue(json);
             var human = asJson ? stderr : stdout;   // --json: stdout is only JSON
-            var files = CommonOptions.ExpandImages(p.GetValue(images), "explain", p.GetValue(recursive));
+            // `salient explain MODEL.onnx IMAGE…`: a first argument ending in .onnx is the model (when --model is not given).
+            var inputs = p.GetValue(images) ?? [];
+            string? modelArgument = null;
+            if (inputs.Length > 1 && p.GetValue(common.Model) is null && inputs[0].EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                (modelArgument, inputs) = (inputs[0], inputs[1..]);
+            var files = CommonOptions.ExpandImages(inputs, "explain", p.GetValue(recursive));
             var part = p.GetValue(shard) is { } shardText ? Sharding.Parse(shardText) : (Sharding.Shard?)null;
-            var keys = part is null ? null : Sharding.Keys(p.GetValue(images), files);
+            var keys = part is null ? null : Sharding.Keys(inputs, files);
             var mine = part is { } sh ? files.Where(f => Sharding.Owns(sh, keys![f])).ToList() : files;
             var total = Stopwatch.StartNew();
-            using var model = common.LoadModel(p, stderr);
+            using var model = common.LoadModel(p, stderr, modelArgument);
             var loadTime = total.Elapsed;
             string dir = part is { } shd ? Path.Combine(p.GetValue(outDir)!, shd.Folder) : p.GetValue(outDir)!;
             var failures = new List<ImageOutcome>();
             var page = p.GetValue(html) ? new List<Reporting.ImageReport>() : null;
             string? pagePath = page is null ? null : ReportOutput.Guard(dir, p.GetValue(force) || p.GetValue(skipExisting));
+            var warned = new HashSet<string>(StringComparer.Ordinal); // each warning once per run
             int done = 0;
             bool interrupted;
             using var ctrlC = new CtrlC();
@@ -115,6 +121,8 @@ internal static class ExplainCommand
                                 output.Write(o, display.Interactive ? null : human);
                                 page?.Add(Reporting.ReportSections.Explained(Path.GetFileName(o.Path), o.Image!, ReportOutput.ModelName(model),
                                     ReportOutput.Top(model, o.Logits!), ReportOutput.Distinct(o.Explanations), cm, a));
+                                foreach (var w in o.Explanations.Select(e => e.Warning).OfType<string>().Distinct())
+                                    if (warned.Add(w)) stderr.WriteLine($"warning: {w}");
                                 continue;
                             }
                             // A single image: its error is the command's error (one line, exit code 1).

@@ -100,6 +100,10 @@ internal static class GradientRuns
     public static Activation AsChw(float[] row, long[] shape, TensorLayout layout) =>
         Activation.FromTensor(new TensorValue("", Onnx.DataType.Float, [1, .. shape[1..]], row), 0, layout);
 
+    /// <summary>A gradient/activation tensor row of a target layer (4-D map or token layer) as C×H×W.</summary>
+    public static Activation AsChw(float[] row, Models.LayerInfo layer) =>
+        Activation.FromLayer(new TensorValue(layer.Name, Onnx.DataType.Float, [1, .. layer.Shape[1..]], row), 0, layer);
+
     /// <summary>The names of the ReLU backward modes (the choices of the <c>relu</c> parameter).</summary>
     public static IReadOnlyList<string> ReluNames => ReluMode.All.Select(m => m.Name).ToList();
 

@@ -85,7 +85,7 @@ internal sealed class MethodContext
         Layer ?? throw new SalientException($"method '{method}' needs a target layer");
 
     /// <summary>The target layer's activation of one item as a C×H×W array (whatever the tensor's layout).</summary>
-    public Activation LayerActivation(int item) => Activation.FromTensor(Forward(RequireLayer("this").Name), item, Layer!.Layout ?? TensorLayout.Nchw);
+    public Activation LayerActivation(int item) => Activation.FromLayer(Forward(RequireLayer("this").Name), item, Layer!);
 
     public float Logit(int item, int cls) => Forward(Structure.LogitsName).Data[item * Structure.ClassCount + cls];
 

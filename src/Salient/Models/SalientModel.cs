@@ -43,6 +43,7 @@ public sealed class SalientModel : IDisposable
         else if (sidecar?.Size is { Length: 2 } s) InputSize = (s[0], s[1]);
         else InputSize = (224, 224);
         DefaultLayerName = options.DefaultLayer ?? sidecar?.Layer ?? "auto";
+        _tokens = TokenOverride.Parse(options.Tokens);
         _givenLabels = LoadLabels(path, options, sidecar) ?? builtInLabels;
     }
 
@@ -217,6 +218,8 @@ public sealed class SalientModel : IDisposable
     }
 
 
+    private readonly TokenOverride? _tokens;
+
     /// <summary>Shapes, layouts, layer table and default layer for an input size (default: <see cref="InputSize"/>).</summary>
     public ModelStructure Structure(int? height = null, int? width = null)
     {
@@ -225,7 +228,7 @@ public sealed class SalientModel : IDisposable
         return _structures.GetOrAdd(key, k => new Lazy<ModelStructure>(() =>
         {
             var shapes = Probe(Input.ShapeFor(Input.DynamicBatch ? 1 : Input.FixedBatch, k.H, k.W)).Shapes;
-            var s = new ModelStructure(Graph, Input, shapes);
+            var s = new ModelStructure(Graph, Input, shapes, _tokens);
             return s;
         })).Value;
     }
