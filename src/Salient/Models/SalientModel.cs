@@ -257,7 +257,11 @@ public sealed class SalientModel : IDisposable
     private Lazy<Labels?> _autoLabels => _autoLabelsBacking ??= new Lazy<Labels?>(() =>
     {
         if (_givenLabels is not null) return _givenLabels;
-        int classes = Structure().ClassCount;
+        var structure = Structure();
+        // A classifier's class count, or the class axis of a segmentation [N,K,H,W] or detection [N,B,5+K] / [N,B,K] output.
+        var counts = new HashSet<int> { structure.ClassCount };
+        if (structure.Shapes.TryGetValue(structure.LogitsName, out var shape) && shape.Rank == 4) counts.Add((int)shape.Dims[1]);
+        if (shape is { Rank: 3 }) { counts.Add((int)shape.Dims[2]); counts.Add((int)shape.Dims[2] - 5); }
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
         var stem = System.IO.Path.GetFileNameWithoutExtension(Path);
         foreach (var name in new[] { stem + ".labels.txt", "labels.txt", "classes.txt", "imagenet_classes.txt", "synset.txt" })
@@ -265,7 +269,7 @@ public sealed class SalientModel : IDisposable
             var p = System.IO.Path.Combine(dir, name);
             if (!File.Exists(p)) continue;
             var l = Labels.Load(p);
-            if (l.Count == classes) return l;
+            if (counts.Contains(l.Count)) return l;
         }
         return null;
     });

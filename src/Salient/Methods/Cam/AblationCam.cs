@@ -25,6 +25,9 @@ internal sealed class AblationCam : WeightedCam
     {
         var layer = ctx.RequireLayer(Name);
         var model = ctx.Model;
+        var target = ctx.Target;
+        if (target.ScoreTensor != ctx.Structure.LogitsName)
+            throw new SalientException($"Ablation-CAM runs the graph after the layer up to the model's output '{ctx.Structure.LogitsName}', and the target '{target.Spec}' reads '{target.ScoreTensor}'; use scorecam or gradcam for this target");
         var cut = CutSession.For(model, layer.Name);
         int batch = ctx.Get(CommonParameters.BatchSize) ?? cut.DefaultBatch;
         var layerTensor = ctx.Forward(layer.Name);
@@ -80,19 +83,20 @@ internal sealed class AblationCam : WeightedCam
             }
             var runner = new BatchRunner(cut.Session, inputs, cut.Cut.Output, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
             float[] logits;
-            try { logits = runner.Run(1 + channels.Length, out _); }
+            int per;
+            try { logits = target.ScoreRows(runner.Run(1 + channels.Length, out per), 1 + channels.Length); }
             catch (SalientException e)
             {
                 throw new SalientException($"Ablation-CAM could not run the graph after layer '{layer.Name}' on its own ({e.Message}); use scorecam or gradcam for this layer", e);
             }
-            int per = logits.Length / (1 + channels.Length);
+            per = logits.Length / (1 + channels.Length);
 
             foreach (int cls in ctx.Classes[item])
             {
                 float y = logits[cls];
                 float forward = ctx.Logit(item, cls);
                 if (!(Math.Abs(y - forward) <= 1e-3f * (1 + Math.Abs(forward))))
-                    throw new SalientException($"the graph cut after layer '{layer.Name}' gives logit {y} for class {cls} where the whole model gives {forward}; Ablation-CAM cannot be used at this layer (try scorecam)");
+                    throw new SalientException($"the graph cut after layer '{layer.Name}' gives score {y} for {(target.IsClassLogit ? $"class {cls}" : $"target '{target.Spec}'")} where the whole model gives {forward}; Ablation-CAM cannot be used at this layer (try scorecam)");
                 // (y − y_k) / y; a logit of exactly zero would make every weight infinite.
                 float denom = Math.Abs(y) < 1e-12f ? 1e-12f : y;
                 var w = new float[a.C];

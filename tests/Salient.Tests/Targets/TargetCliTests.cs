@@ -1,0 +1,87 @@
+using Salient.Imaging;
+using Salient.Tests.Cli;
+using Xunit;
+
+namespace Salient.Tests.Targets;
+
+/// <summary>
+/// <c>explain --target</c> on the command line: a target a model's outputs do not allow is one line
+/// naming the targets they do allow; typos get the closest kind; a non-classifier model explains with
+/// the right target and its files and records name the target and its score.
+/// </summary>
+public class TargetCliTests
+{
+    private static void AssertOneLineError(CliRunner.Result r, params string[] contains)
+    {
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Err);
+        // (a model without a sidecar also gets its "note:" line about the assumed preprocessing)
+        var error = Assert.Single(r.ErrLines, l => !l.StartsWith("note: "));
+        Assert.StartsWith("error: ", error);
+        foreach (var c in contains) Assert.Contains(c, error);
+    }
+
+    private static string Image()
+    {
+        var path = Path.Combine(CliRunner.TempDir(), "tiny.png");
+        var px = new float[8 * 8 * 3];
+        for (int i = 0; i < px.Length; i++) px[i] = (float)(0.5 + 0.4 * Math.Sin(0.7 * i));
+        Salient.Rendering.ImageWriter.SavePng(new RgbImage(8, 8, px), path);
+        return path;
+    }
+
+    [Fact]
+    public void A_target_the_classifier_does_not_allow_lists_the_allowed_ones()
+    {
+        var r = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--target", "segmentation:281", "--out", CliRunner.TempDir(), "--threads", "1");
+        AssertOneLineError(r, "target 'segmentation:281' needs a segmentation output [N, K, H, W]", "this model allows: logit:C, prob:C, sigmoid:C", "output:logits[INDEX] ([1,1000])");
+    }
+
+    [Fact]
+    public void The_default_target_on_a_segmentation_model_lists_segmentation()
+    {
+        var model = TargetModels.Segmentation(4, 3, seed: 41);
+        var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam", "--out", CliRunner.TempDir(), "--threads", "1");
+        AssertOneLineError(r, "target 'logit' needs class scores", "segmentation:C[,MASK.png]", "output:seg[INDEX]");
+    }
+
+    [Theory]
+    [InlineData("prb:3", "did you mean 'prob'?")]
+    [InlineData("banana", "unknown target 'banana'")]
+    [InlineData("box:0", "needs a detection output")]
+    [InlineData("output:nope[0]", "names no output 'nope'")]
+    [InlineData("output:logits[9]", "index '9' is out of range")]
+    [InlineData("similarity:", "needs an image or a .npy file")]
+    public void Bad_targets_are_one_line(string spec, string message)
+    {
+        var model = TargetModels.Classifier(4, 5, sigmoid: false, seed: 42);
+        var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam", "--target", spec, "--out", CliRunner.TempDir(), "--threads", "1");
+        AssertOneLineError(r, message);
+    }
+
+    [Fact]
+    public void Classes_in_the_target_and_in_class_exclude_each_other()
+    {
+        var r = CliRunner.Run("explain", TestPaths.SharedImage("both.png"), "--target", "prob:243", "--class", "282", "--out", CliRunner.TempDir());
+        AssertOneLineError(r, "give them in one place");
+    }
+
+    [Fact]
+    public void A_segmentation_model_explains_its_target_and_records_the_score()
+    {
+        var model = TargetModels.Segmentation(4, 3, seed: 43);
+        var outDir = CliRunner.TempDir();
+        var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam,occlusion", "--layer", "layer",
+            "--target", "segmentation:auto", "--patch", "2", "--json", "--out", outDir, "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Err);
+        var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        foreach (var line in lines)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            Assert.Equal("segmentation:auto", doc.RootElement.GetProperty("target").GetString());
+            Assert.True(doc.RootElement.GetProperty("score").GetDouble() != 0);
+            Assert.True(File.Exists(doc.RootElement.GetProperty("files").GetProperty("panel").GetString()));
+        }
+    }
+}
