@@ -38,9 +38,16 @@ public static class Explainer
         parameters[MethodContext.MemoryBudgetKey] = request.MemoryBudgetBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var composed = methods.SelectMany(m => m.Composes).Distinct().Select(MethodRegistry.Get).ToList();
         var layerMethods = methods.Concat(composed).Where(m => m.UsesLayer).Distinct().ToList();
-        var layers = layerMethods.Count > 0 ? structure.ResolveTargetLayers(request.Layers, model.DefaultLayerName) : [];
         // What the maps explain: binding checks the target against the model's outputs (one line listing the targets they allow).
-        var target = (request.Target ?? Target.Logit()).Bind(model, structure);
+        // Class-agnostic methods alone (Eigen-CAM on a detector) need no target: the first output stands in for the logits.
+        var target = request.Target is null && methods.All(m => m.ClassAgnostic) && !Target.FitsLogit(structure)
+            ? Target.Output(null).Bind(model, structure)
+            : (request.Target ?? Target.Logit()).Bind(model, structure);
+        var layers = layerMethods.Count > 0 ? structure.ResolveTargetLayers(request.Layers, model.DefaultLayerName) : [];
+        // A fully convolutional head (segmentation): the automatic layer is the score map itself; take the features it is computed from.
+        if (layers.Count == 1 && model.DefaultLayerName == "auto" && request.Layers.All(l => l.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            && SegmentationTarget.FeaturesBelowHead(model, structure, target.ScoreTensor, layers[0].Name) is { } features)
+            layers = [structure.ResolveLayer(features)];
         if (target.Spatial && layerMethods.Count > 0 && new MethodContext(model, structure, null, items, [], parameters, new()) { Target = target }.Get(CommonParameters.AugSmooth))
             throw new SalientException($"aug-smooth flips and zooms the image, which would move what the target '{target.Spec}' fixed on the original image; run it without aug-smooth");
 

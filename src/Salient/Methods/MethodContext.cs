@@ -104,10 +104,10 @@ internal sealed class MethodContext
         int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForModel(Model, MemoryBudget);
         var runner = new Perturbation.BatchRunner(session, [new Perturbation.BatchInput(Model.Input.Name, Perturbation.InputMasking.RowShape(Model, item), fill)],
             target.ScoreTensor, batch, Model.Input.DynamicBatch ? null : Model.Input.FixedBatch);
-        var rows = runner.Run(count, out int per);
-        if (target.IsClassLogit) { classes = per; return rows; }
+        if (target.IsClassLogit) return runner.Run(count, out classes);
+        // Other targets keep only each row's slot scores (the output itself may be a whole segmentation map per row).
         classes = target.SlotCount;
-        return target.ScoreRows(rows, count);
+        return runner.Run(count, classes, target.ScoreAll);
     }
 
     public LayerInfo RequireLayer(string method) =>

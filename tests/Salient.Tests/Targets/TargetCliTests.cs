@@ -71,7 +71,8 @@ public class TargetCliTests
     {
         var model = TargetModels.Segmentation(4, 3, seed: 43);
         var outDir = CliRunner.TempDir();
-        var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam,occlusion", "--layer", "layer",
+        // No --layer: the automatic layer is the features the 1×1 classifier and the upsampling start from, not the score map.
+        var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam,occlusion",
             "--target", "segmentation:auto", "--patch", "2", "--json", "--out", outDir, "--threads", "1");
         Assert.True(r.ExitCode == 0, r.Err);
         var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -80,8 +81,27 @@ public class TargetCliTests
         {
             using var doc = System.Text.Json.JsonDocument.Parse(line);
             Assert.Equal("segmentation:auto", doc.RootElement.GetProperty("target").GetString());
+            var method = doc.RootElement.GetProperty("method").GetString();
+            Assert.Equal(method == "gradcam" ? "layer" : "input", doc.RootElement.GetProperty("layer").GetString());
             Assert.True(doc.RootElement.GetProperty("score").GetDouble() != 0);
             Assert.True(File.Exists(doc.RootElement.GetProperty("files").GetProperty("panel").GetString()));
         }
+    }
+
+    [Fact]
+    public void Eigencam_explains_a_detection_model_without_a_target()
+    {
+        var model = TargetModels.Yolo(4, 3, seed: 44);
+        var outDir = CliRunner.TempDir();
+        var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "eigencam", "--json", "--out", outDir, "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single());
+        Assert.Equal("layer", doc.RootElement.GetProperty("layer").GetString());
+        Assert.True(doc.RootElement.GetProperty("class_agnostic").GetBoolean());
+        // gradcam needs a target on this model: the error names box:I.
+        var e = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam", "--out", CliRunner.TempDir(), "--threads", "1");
+        AssertOneLineError(e, "box:I");
+        var ok = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam", "--target", "box:auto", "--out", CliRunner.TempDir(), "--threads", "1");
+        Assert.True(ok.ExitCode == 0, ok.Err);
     }
 }

@@ -10,8 +10,8 @@ namespace Salient.Tests.Targets;
 /// <summary>
 /// Perturbation methods score their generated inputs with the target: occlusion and Score-CAM with
 /// non-logit targets against hand computations (the model run on the perturbed inputs here, the score
-/// computed here), and every registered method with a non-class target (on an embedding model) and a
-/// nonlinear class target (prob) runs and gives a finite, non-constant map.
+/// computed here), and every registered method with a non-class target (on an embedding model) and
+/// nonlinear class targets (prob; sigmoid on a multi-label model) runs and gives a finite, non-constant map.
 /// </summary>
 public class TargetPerturbationTests
 {
@@ -84,14 +84,16 @@ public class TargetPerturbationTests
 
     [Theory]
     [MemberData(nameof(MethodNames))]
-    public void Every_method_explains_a_similarity_and_a_prob_target(string name)
+    public void Every_method_explains_a_similarity_a_prob_and_a_sigmoid_target(string name)
     {
         var method = MethodRegistry.Get(name);
         var items = new[] { TinyModels.RandomItem(31, 0, 1), TinyModels.RandomItem(32, 0, 1) };
         using var emb = TinyModels.Load(TargetModels.Embedding(4, 6, seed: 33));
         using var cls = TinyModels.Load(TargetModels.Classifier(4, 5, sigmoid: false, seed: 34));
+        using var multi = TinyModels.Load(TargetModels.Classifier(4, 5, sigmoid: true, seed: 36));
         var reference = emb.Run([TinyModels.RandomItem(35, 0, 1)], "embedding")["embedding"].Data;
-        foreach (var (model, target) in new[] { (emb, Target.Similarity(reference)), (cls, Target.Parse("prob:top2")) })
+        // (sigmoid reads the input of the multi-label model's Sigmoid, not its output: Ablation-CAM cuts up to that tensor)
+        foreach (var (model, target) in new[] { (emb, Target.Similarity(reference)), (cls, Target.Parse("prob:top2")), (multi, Target.Parse("sigmoid:1,3")) })
         {
             var request = new ExplainRequest { Methods = [name], Layers = ["layer"], Target = target, Parameters = Cheap(method) };
             if (name == "cam")

@@ -107,4 +107,27 @@ internal sealed class SegmentationTarget(string classSpec, string? maskPath) : T
     }
 
     internal string ClassSpec => classSpec;
+
+    /// <summary>
+    /// When the automatic layer <paramref name="layer"/> lies on the head of a 4-D score map — reached from
+    /// <paramref name="scoreTensor"/> back through Resize/Upsample, 1×1 Convs, Softmax/Sigmoid and
+    /// shape-only ops — the spatial features that head starts from (for an FCN: the backbone's last
+    /// feature map, not the class scores); else null.
+    /// </summary>
+    internal static string? FeaturesBelowHead(SalientModel model, ModelStructure s, string scoreTensor, string layer)
+    {
+        var g = model.Graph;
+        var chain = new List<string> { scoreTensor };
+        string t = scoreTensor;
+        while (g.Producer(t) is { } p && p.Inputs.Count > 0)
+        {
+            bool head = p.OpType is "Resize" or "Upsample" or "Softmax" or "Sigmoid" or "Identity" or "Transpose" or "Reshape"
+                || p.OpType == "Conv" && p.GetInts("kernel_shape") is { } k && k.All(v => v == 1);
+            if (!head) break;
+            t = p.Inputs[0];
+            chain.Add(t);
+        }
+        if (chain.Count < 2 || !chain.Contains(layer) || layer == t) return null;
+        return s.Layers.FirstOrDefault(l => l.Name == t && l.IsCandidate)?.Name;
+    }
 }

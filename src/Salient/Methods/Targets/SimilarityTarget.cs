@@ -25,7 +25,7 @@ internal sealed class SimilarityTarget(string? path, float[]? vector) : Target
             throw new SalientException($"target '{ToString()}': the reference has {r.Length} values, the model's embedding '{tensor}' has {d}");
         double norm = Math.Sqrt(r.Sum(v => (double)v * v));
         if (!(norm > 0) || !double.IsFinite(norm)) throw new SalientException($"target '{ToString()}': the reference embedding is zero or not finite");
-        string label = path is null ? "similarity" : $"similarity to {Path.GetFileName(path)}";
+        string label = path is null ? "similarity" : $"similarity to {Path.GetFileNameWithoutExtension(path)}";
         return new Binding(ToString(), tensor, d, r, norm, label);
     }
 

@@ -134,6 +134,9 @@ public abstract class Target
         return string.Join(", ", list);
     }
 
+    /// <summary>True when the logits tensor holds one score per class (the default target fits).</summary>
+    internal static bool FitsLogit(ModelStructure s) => s.Shapes.TryGetValue(s.LogitsName, out var shape) && IsClassVector(shape.Dims);
+
     /// <summary>One score per class: [N, K], [N, K, 1, 1], [N, 1, K], [K] — at most one non-batch axis longer than 1.</summary>
     internal static bool IsClassVector(long[] dims) =>
         dims.Length == 1 || dims.Length >= 2 && dims.Skip(1).Count(d => d != 1) <= 1;

@@ -46,7 +46,7 @@ internal abstract class TargetBinding
     public virtual long SeedIndex(int slot) => throw new InvalidOperationException($"target '{Spec}' has no index seeds");
     /// <summary>True when a slot holds something fixed on the original image's grid (a mask, a box), which flips and zooms would move.</summary>
     public virtual bool Spatial => false;
-    /// <summary>Number of slots: the width of the score rows <see cref="ScoreRows"/> returns.</summary>
+    /// <summary>Number of slots: the width of the score rows <see cref="MethodContext.RunRows"/> returns.</summary>
     public abstract int SlotCount { get; }
     /// <summary>The score of <paramref name="slot"/> for one row of S.</summary>
     public abstract float Score(ReadOnlySpan<float> row, int slot);
@@ -61,15 +61,6 @@ internal abstract class TargetBinding
     }
     /// <summary>The slots to explain for each item, from the items' forward rows (may add slots, e.g. one mask per item).</summary>
     public abstract int[][] Resolve(TargetResolution r);
-
-    /// <summary>Rows of S (count × <see cref="RowLength"/>) as slot scores (count × <see cref="SlotCount"/>); the logit target returns them as they are.</summary>
-    public float[] ScoreRows(float[] rows, int count)
-    {
-        if (IsClassLogit) return rows;
-        var scores = new float[count * SlotCount];
-        for (int i = 0; i < count; i++) ScoreAll(rows.AsSpan(i * RowLength, RowLength), scores.AsSpan(i * SlotCount, SlotCount));
-        return scores;
-    }
 
     /// <summary>The dense seed of a batch: row b of S seeded with d score(slot_b) / d row.</summary>
     public float[] DenseSeed(TensorValue score, IReadOnlyList<int> slotPerRow)
