@@ -353,14 +353,20 @@ public sealed class SalientModel : IDisposable
         return new TensorValue(parts[0].Name, parts[0].Type, shape, parts.SelectMany(p => p.Data).ToArray());
     }
 
-    /// <summary>Top-k classes with softmax probabilities (a model that ends in Softmax is used as is).</summary>
+    /// <summary>Top-k classes with softmax probabilities (a model that ends in Softmax is used as is; one that ends in Sigmoid, a multi-label model, gives σ of each class and its input as the logit).</summary>
     public IReadOnlyList<Prediction>[] Predict(IReadOnlyList<PreparedInput> items, int top = 5)
     {
         ArgumentNullException.ThrowIfNull(items);
         using var lease = Enter();
         var structure = Structure();
-        var outs = Run(items, structure.OutputName);
-        var logits = outs[structure.LogitsName];
+        if (structure.Shapes.TryGetValue(structure.LogitsName, out var shape) && shape.Rank >= 2 && shape.Dims.Skip(1).Count(d => d != 1) > 1)
+            throw new SalientException($"the model's output '{structure.LogitsName}' has shape {Onnx.Shapes.Format(shape.Dims)}, not one score per class; " +
+                "predict lists the classes of classifiers; explain it with the `target` option (explain names the targets its outputs allow)");
+        // A multi-label model ending in Sigmoid: the logits are the Sigmoid's input, the probabilities its output.
+        var sigmoidInput = FinalSigmoidInput(Graph);
+        var logitsName = sigmoidInput ?? structure.LogitsName;
+        var outs = Run(items, structure.OutputName, logitsName);
+        var logits = outs[logitsName];
         var probs = outs[structure.OutputName];
         CheckFinite(logits, items.Count);
         int classes = (int)(logits.Length / items.Count);
@@ -368,11 +374,19 @@ public sealed class SalientModel : IDisposable
         for (int b = 0; b < items.Count; b++)
         {
             var l = logits.Data.AsSpan(b * classes, classes).ToArray();
-            var p = structure.EndsInSoftmax && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : Statistics.Softmax(l);
+            var p = (structure.EndsInSoftmax || sigmoidInput is not null) && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : Statistics.Softmax(l);
             result[b] = Enumerable.Range(0, classes).OrderByDescending(i => l[i]).Take(Math.Max(1, top))
                 .Select(i => new Prediction(i, ClassName(i), l[i], p[i])).ToList();
         }
         return result;
+    }
+
+    /// <summary>The input of the Sigmoid the model's first output comes from (through Identity/Flatten/Reshape/Squeeze), or null: a multi-label model's logits.</summary>
+    internal static string? FinalSigmoidInput(Graph g)
+    {
+        var p = g.Producer(g.Outputs[0].Name);
+        while (p is not null && p.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze") p = g.Producer(p.Inputs[0]);
+        return p is { OpType: "Sigmoid" } ? p.Inputs[0] : null;
     }
 
     /// <summary>

@@ -104,4 +104,25 @@ public class TargetCliTests
         var ok = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam", "--target", "box:auto", "--out", CliRunner.TempDir(), "--threads", "1");
         Assert.True(ok.ExitCode == 0, ok.Err);
     }
+
+    [Fact]
+    public void Predict_on_a_multilabel_model_gives_sigmoid_probabilities_and_on_a_segmentation_model_one_line()
+    {
+        var model = TargetModels.Classifier(4, 5, sigmoid: true, seed: 45);
+        var r = CliRunner.Run("predict", Image(), "--model", model, "--preprocess", "raw", "--json", "--top", "5", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out.Trim());
+        using var m = Salient.Tests.Perturbation.TinyModels.Load(model);
+        var pixels = m.LoadImage(Image());
+        var outs = m.Run([m.Prepare(pixels)], "logits", "probs");
+        foreach (var p in doc.RootElement.GetProperty("predictions").EnumerateArray())
+        {
+            int c = p.GetProperty("class").GetInt32();
+            // logit: the Sigmoid's input; probability: the model's own Sigmoid output (not a softmax over the outputs)
+            Assert.Equal(outs["logits"].Data[c], p.GetProperty("logit").GetDouble(), 3);
+            Assert.Equal(outs["probs"].Data[c], p.GetProperty("probability").GetDouble(), 3);
+        }
+        var seg = CliRunner.Run("predict", Image(), "--model", TargetModels.Segmentation(4, 3, seed: 46), "--preprocess", "raw", "--threads", "1");
+        AssertOneLineError(seg, "has shape [1,3,8,8], not one score per class", "--target");
+    }
 }

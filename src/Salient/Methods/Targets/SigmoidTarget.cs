@@ -15,13 +15,7 @@ internal sealed class SigmoidTarget(string[] classes) : ClassTarget(classes)
     protected override string ClassTensor(SalientModel model, ModelStructure s) => FinalSigmoidInput(model) ?? s.LogitsName;
 
     /// <summary>The input of the Sigmoid the first output comes from, or null.</summary>
-    internal static string? FinalSigmoidInput(SalientModel model)
-    {
-        var g = model.Graph;
-        var p = g.Producer(g.Outputs[0].Name);
-        while (p is not null && p.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze") p = g.Producer(p.Inputs[0]);
-        return p is { OpType: "Sigmoid" } ? p.Inputs[0] : null;
-    }
+    internal static string? FinalSigmoidInput(SalientModel model) => SalientModel.FinalSigmoidInput(model.Graph);
 
     protected override ClassBinding Make(SalientModel model, string tensor, int classes) => new Binding(this, model, tensor, classes);
 
