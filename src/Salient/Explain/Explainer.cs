@@ -70,7 +70,10 @@ public static class Explainer
         if (classes <= 0 || logitsTensor.Length != (long)items.Count * classes)
             throw new SalientException($"the model's output '{structure.LogitsName}' has {logitsTensor.Length} values for {items.Count} image(s) " +
                 $"where its probed shape {Onnx.Shapes.Format(logitsTensor.Shape)} promised {classes} per image; its output shape depends on the batch in a way Salient cannot use");
-        var logits = Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray();
+        // Class scores per item; a model whose output is not one score per class (a segmentation map…) has none to report.
+        var logits = Target.FitsLogit(structure)
+            ? Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray()
+            : items.Select(_ => Array.Empty<float>()).ToArray();
 
         var classSpecs = request.ClassesPerItem ?? Enumerable.Repeat(request.Classes, items.Count).ToList();
         if (classSpecs.Count != items.Count) throw new SalientException($"{classSpecs.Count} class lists given for {items.Count} images");
@@ -81,7 +84,7 @@ public static class Explainer
             throw new SalientException($"the model's output '{target.ScoreTensor}' has {scoreTensor.Length} values for {items.Count} image(s), not {target.RowLength} per image");
         var scoreRows = Enumerable.Range(0, items.Count).Select(i => scoreTensor.Data.AsSpan(i * target.RowLength, target.RowLength).ToArray()).ToArray();
         var itemClasses = target.Resolve(new TargetResolution(model, structure, items, scoreRows, classSpecs));
-        ExplanationScores Scores(int item, int slot) => Describe(target, logits[item], scoreRows[item], slot);
+        ExplanationScores Scores(int item, int slot) => Describe(target, scoreRows[item], slot);
 
         // aug-smooth (CAM family): the methods also see flipped/zoomed copies of the inputs, whose
         // forward pass is run once (lazily) for all methods and layers; maps are de-augmented and averaged.
@@ -252,7 +255,7 @@ public static class Explainer
     /// raw score and probability for class targets (softmax of the logits; σ for sigmoid; NaN for other
     /// targets), and the target's score on the original image.
     /// </summary>
-    private static ExplanationScores Describe(TargetBinding target, float[] logits, float[] scoreRow, int slot)
+    private static ExplanationScores Describe(TargetBinding target, float[] scoreRow, int slot)
     {
         var d = target.Describe(slot);
         float score = target.Score(scoreRow, slot);

@@ -60,7 +60,7 @@ internal sealed record ExplanationScores(int ClassIndex, string Label, float Log
 public sealed class ExplainResult
 {
     public required IReadOnlyList<Explanation> Explanations { get; init; }
-    /// <summary>Logits per item (pre-softmax class scores).</summary>
+    /// <summary>Logits per item (pre-softmax class scores); empty for a model whose output is not one score per class (segmentation, detection).</summary>
     public required float[][] Logits { get; init; }
     public TimeSpan ForwardTime { get; init; }
 }
