@@ -36,7 +36,7 @@ internal static class EvaluateCommand
         var baseline = new Option<string>("--baseline") { Description = "deletion / insertion baseline: blur | black | mean", DefaultValueFactory = _ => "blur" };
         var percentiles = new Option<string>("--percentiles") { Description = "ROAD percentiles", DefaultValueFactory = _ => "10,20,30,40,50,60,70,80,90" };
         var seed = new Option<int>("--seed") { Description = "seed of the random baseline, ROAD noise and the bootstrap", DefaultValueFactory = _ => 0 };
-        var target = new Option<string>("--target") { Description = "score: prob (softmax probability) | logit", DefaultValueFactory = _ => "prob" };
+        var target = new Option<string>("--target") { Description = "score: prob (the --class class's softmax probability) | logit | any explain target (segmentation:C, similarity:IMAGE, … — what the maps explain and what is measured; docs/targets.md)", DefaultValueFactory = _ => "prob" };
         var param = new Option<string[]>("--param") { Description = "NAME=VALUE: noise=0.01 (ROAD imputation noise; 0: deterministic) or a method parameter (repeatable)", Arity = ArgumentArity.ZeroOrMore };
         var outDir = new Option<string>("--out", "-o") { Description = "output folder", DefaultValueFactory = _ => "salient-out" };
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (schema in docs/evaluation.md); human text on stderr" };
@@ -80,11 +80,13 @@ internal static class EvaluateCommand
                 _ => throw new SalientException($"--baseline '{p.GetValue(baseline)}' must be blur, black or mean"),
             };
             var targetName = p.GetValue(target)!.Trim().ToLowerInvariant();
-            var targetKind = targetName switch
-            {
-                "prob" or "probability" => ScoreTarget.Probability, "logit" => ScoreTarget.Logit,
-                _ => throw new SalientException($"--target '{p.GetValue(target)}' must be prob or logit"),
-            };
+            // prob (default) and logit: the --class class's; any other target (docs/targets.md) is what the maps explain and what is measured.
+            Target? anyTarget = targetName is "prob" or "probability" or "logit" ? null : Target.Parse(p.GetValue(target)!);
+            if (anyTarget is not null && anyTarget is not ClassTarget && !p.GetValue(cls)!.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+                throw new SalientException($"--class '{p.GetValue(cls)}' applies to class targets (logit, prob, sigmoid), not to --target '{p.GetValue(target)}'");
+            var targetKind = targetName == "logit" ? ScoreTarget.Logit : ScoreTarget.Probability;
+            if (anyTarget is not null && sanity)
+                throw new SalientException($"the sanity check compares class maps; run it without --target '{p.GetValue(target)}'");
             var ps = ExplainCommand.Split(p.GetValue(percentiles)!).Select(s =>
                 double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v < 100 ? v
                     : throw new SalientException($"--percentiles: '{s}' must be a number between 0 and 100 (exclusive)")).ToList();
@@ -93,7 +95,7 @@ internal static class EvaluateCommand
             int sanitySteps = SanityCommand.CheckSteps(p.GetValue(sanityStepsOption));
             var options = new EvaluationOptions
             {
-                Steps = n, Baseline = baselineKind, Percentiles = ps, Noise = noise, Seed = seedValue, Target = targetKind,
+                Steps = n, Baseline = baselineKind, Percentiles = ps, Noise = noise, Seed = seedValue, Target = targetKind, TargetSpec = anyTarget?.ToString(),
                 MemoryBudget = ExplainCommand.ParseMemory(p.GetValue(memory)!),
             };
             bool asJson = p.GetValue(json);
@@ -128,7 +130,7 @@ internal static class EvaluateCommand
                     var file = files[i];
                     try
                     {
-                        var values = EvaluateImage(model, file, methods, salientMethods, metrics, options, p.GetValue(cls)!, ExplainCommand.Split(p.GetValue(layer)!), parameters, mapPath, boxList, seedValue + i, out int c,
+                        var values = EvaluateImage(model, file, methods, salientMethods, metrics, options, p.GetValue(cls)!, ExplainCommand.Split(p.GetValue(layer)!), parameters, mapPath, boxList, seedValue + i, anyTarget, out int c,
                             page is null ? null : (image, logits, explanations) => page.Add(Reporting.ReportSections.Explained(Path.GetFileName(file), image,
                                 ReportOutput.ModelName(model), ReportOutput.Top(model, logits), ReportOutput.Distinct(explanations))));
                         foreach (var v in values) rows.Add((file, c, v));
@@ -185,12 +187,27 @@ internal static class EvaluateCommand
     /// <summary>One image: forward, class, every method's map on the input grid, the metrics.</summary>
     private static IReadOnlyList<MetricValue> EvaluateImage(SalientModel model, string file, List<string> methods, List<string> salientMethods,
         IReadOnlyList<string> metrics, EvaluationOptions options, string classSpec, List<string> layers, Dictionary<string, string> parameters,
-        string? mapPath, List<BoxFile.Entry>? boxList, int seed, out int cls, Action<RgbImage, float[], IReadOnlyList<Explanation>>? shown = null)
+        string? mapPath, List<BoxFile.Entry>? boxList, int seed, Target? target, out int cls, Action<RgbImage, float[], IReadOnlyList<Explanation>>? shown = null)
     {
         var image = model.LoadImage(file);
         var item = model.Prepare(image);
-        var logits = model.Run([item])[model.Structure().LogitsName].Data;
-        cls = model.ResolveClass(classSpec, logits);
+        TargetScore? score = null;
+        float[] logits;
+        if (target is null)
+        {
+            logits = model.Run([item])[model.Structure().LogitsName].Data;
+            cls = model.ResolveClass(classSpec, logits);
+        }
+        else
+        {
+            // The target's first slot for this image (its class, mask or box fixed on the image as given), scored on every perturbed input.
+            var structure = model.Structure();
+            var binding = target.Bind(model, structure);
+            logits = model.Run([item], binding.ScoreTensor)[binding.ScoreTensor].Data;
+            int slot = binding.Resolve(new TargetResolution(model, structure, [item], [logits], [[classSpec]]))[0][0];
+            cls = binding.Describe(slot).ClassIndex;
+            score = new TargetScore(binding.ScoreTensor, row => binding.Score(row, slot));
+        }
         int h = item.Height, w = item.Width;
         var maps = new Dictionary<string, float[]>();
         Dictionary<string, float[]>? computed = null;
@@ -198,7 +215,8 @@ internal static class EvaluateCommand
         {
             var result = Explainer.Explain(model, [item], new ExplainRequest
             {
-                Methods = salientMethods, Layers = layers, Classes = [cls.ToString(CultureInfo.InvariantCulture)], Parameters = parameters, MemoryBudgetBytes = options.MemoryBudget,
+                Methods = salientMethods, Layers = layers, Parameters = parameters, MemoryBudgetBytes = options.MemoryBudget,
+                Classes = target is null ? [cls.ToString(CultureInfo.InvariantCulture)] : [classSpec], Target = target,
             });
             shown?.Invoke(image, logits, result.Explanations);
             computed = result.Explanations.GroupBy(e => e.Method).ToDictionary(g => g.Key, g =>
@@ -219,7 +237,7 @@ internal static class EvaluateCommand
         int c = cls;
         var boxes = boxList?.Where(b => Path.GetFileName(b.Image) == Path.GetFileName(file) && b.Class == c).Select(b => b.Box).ToList();
         var wanted = metrics.Where(m => !MetricNames.NeedsBoxes(m) || boxes is { Count: > 0 }).ToList();
-        return Evaluator.Evaluate(model, new EvaluationCase(item, c, maps, boxes), wanted, options, logits);
+        return Evaluator.Evaluate(model, new EvaluationCase(item, c, maps, boxes) { Target = score }, wanted, options, logits);
     }
 
     internal sealed record Summary(string Method, string Metric, double Mean, double Low, double High, int N, List<(string Image, int Class, double Value)> PerImage);
@@ -245,7 +263,7 @@ internal static class EvaluateCommand
         ["options"] = new Dictionary<string, object>
         {
             ["steps"] = o.Steps, ["baseline"] = o.Baseline.ToString().ToLowerInvariant(), ["percentiles"] = o.Percentiles, ["noise"] = o.Noise,
-            ["seed"] = o.Seed, ["target"] = o.Target == ScoreTarget.Logit ? "logit" : "prob",
+            ["seed"] = o.Seed, ["target"] = o.TargetSpec ?? (o.Target == ScoreTarget.Logit ? "logit" : "prob"),
         },
         ["metrics"] = metrics,
         ["results"] = summary.Select(s => new Dictionary<string, object>

@@ -24,6 +24,7 @@ internal static class ExplainCommand
         var method = new Option<string>("--method") { Description = "comma-separated methods (see `salient methods`)", DefaultValueFactory = _ => "cam" };
         var layer = new Option<string>("--layer", "-l") { Description = "target layer: auto | NAME | NAME1,NAME2 (maps averaged)", DefaultValueFactory = _ => "auto" };
         var cls = new Option<string>("--class", "-c") { Description = "class(es) to explain, comma-separated: auto (top-1) | topK (the K best, one map each) | rankK (the K-th best) | INDEX | LABEL", DefaultValueFactory = _ => "auto" };
+        var target = new Option<string?>("--target", "-t") { Description = $"what the maps explain (default: the class logit of --class): {Methods.Target.Syntax}; see docs/targets.md" };
         var outDir = new Option<string>("--out", "-o") { Description = "output folder", DefaultValueFactory = _ => "salient-out" };
         var colormap = new Option<string>("--colormap") { Description = "jet | turbo | viridis | inferno | gray | coolwarm (diverging: signed maps centred at 0)", DefaultValueFactory = _ => "jet" };
         var scale = new Option<string>("--colorbar") { Description = "colorbar scale: norm (the [0,1] map) | raw (the map's own values; --scale is the preprocessing's)", DefaultValueFactory = _ => "norm" };
@@ -42,12 +43,12 @@ internal static class ExplainCommand
 
         // One option per declared method parameter (generated from the declarations); each sets the
         // request parameter of the same name and wins over --param.
-        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory", "--shard", "--html"]);
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--target", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory", "--shard", "--html"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, layer, cls, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory, shard, html }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, layer, cls, target, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory, shard, html }) cmd.Options.Add(o);
         foreach (var (o, _) in methodOptions) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
@@ -66,6 +67,7 @@ internal static class ExplainCommand
                 Methods = Split(p.GetValue(method)!),
                 Layers = Split(p.GetValue(layer)!),
                 Classes = Split(p.GetValue(cls)!),
+                Target = ParseTarget(p.GetValue(target), p.GetValue(cls)!),
                 Parameters = parameters,
                 NormalizeAcrossClasses = normalizeName == "global",
                 MemoryBudgetBytes = ParseMemory(p.GetValue(memory)!),
@@ -166,6 +168,18 @@ internal static class ExplainCommand
     private sealed class Reporter<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
+    }
+
+    /// <summary>The --target option (null: the class logit); a class target naming its own classes excludes --class.</summary>
+    internal static Target? ParseTarget(string? spec, string classes)
+    {
+        if (spec is null) return null;
+        var t = Target.Parse(spec);
+        if (t is ClassTarget { Classes.Count: > 0 } && !classes.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+            throw new SalientException($"--target '{spec}' names its classes and --class '{classes}' too; give them in one place");
+        if (t is not ClassTarget && !classes.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+            throw new SalientException($"--class '{classes}' applies to class targets (logit, prob, sigmoid), not to --target '{spec}'");
+        return t;
     }
 
     internal static List<string> Split(string s) =>

@@ -167,7 +167,7 @@ internal sealed class ExplainOutput : IDisposable
         var render = Stopwatch.StartNew();
         var image = o.Image!;
         string stem = $"{_stems[o.Path]}_{Slug(e.Method)}";
-        string baseName = e.ClassAgnostic ? stem : $"{stem}_{e.ClassIndex}-{Slug(e.Label)}";
+        string baseName = e.ClassAgnostic ? stem : e.ClassIndex < 0 ? $"{stem}_{Slug(e.Label)}" : $"{stem}_{e.ClassIndex}-{Slug(e.Label)}";
         string panelPath = Path.Combine(dir, baseName + ".png");
         // a class-agnostic map is the same object for every class: its files are written once
         bool first = !e.ClassAgnostic || ReferenceEquals(o.Explanations.First(x => x.Method == e.Method && x.Item == e.Item && x.Layer == e.Layer), e);
@@ -198,7 +198,9 @@ internal sealed class ExplainOutput : IDisposable
                 if (first) Atomic(cp, t => Npy.Write(t, ch, e.ChannelCount, e.Height, e.Width));
             }
         }
-        log?.WriteLine($"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000})");
+        log?.WriteLine(float.IsNaN(e.Probability)
+            ? $"wrote {panelPath}  ({e.Method}, layer {e.Layer}, target {e.Target}: {(e.ClassIndex >= 0 ? $"class {e.ClassIndex} " : "")}'{e.Label}', score {e.Score:0.000})"
+            : $"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000}{(e.Target.StartsWith("logit", StringComparison.Ordinal) ? "" : $", target {e.Target} = {e.Score:0.000}")})");
         return new Dictionary<string, object?>
         {
             ["schema"] = JsonSchema.Version,
@@ -211,6 +213,8 @@ internal sealed class ExplainOutput : IDisposable
             ["label"] = e.Label,
             ["logit"] = e.Logit,
             ["probability"] = e.Probability,
+            ["target"] = e.Target,
+            ["score"] = e.Score,
             ["map_shape"] = new[] { e.Height, e.Width },
             ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
             ["class_agnostic"] = e.ClassAgnostic,

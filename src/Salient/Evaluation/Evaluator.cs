@@ -5,7 +5,14 @@ using Salient.Perturbation;
 namespace Salient.Evaluation;
 
 /// <summary>One image to evaluate: its prepared input, the class, one map per method (H×W on the input grid), its boxes.</summary>
-internal sealed record EvaluationCase(PreparedInput Input, int Class, IReadOnlyDictionary<string, float[]> Maps, IReadOnlyList<Box>? Boxes = null);
+internal sealed record EvaluationCase(PreparedInput Input, int Class, IReadOnlyDictionary<string, float[]> Maps, IReadOnlyList<Box>? Boxes = null)
+{
+    /// <summary>A target's score instead of the class's probability or logit (<c>evaluate --target</c> with any other target): the tensor it reads and the score of one row of it.</summary>
+    public TargetScore? Target { get; init; }
+}
+
+/// <summary>The score every perturbed input is measured by: one row of <paramref name="Tensor"/> → a number (a bound target's slot).</summary>
+internal sealed record TargetScore(string Tensor, Func<float[], double> Score);
 
 /// <summary>One number: a metric of one method's map on one image; deletion / insertion keep their curve, ROAD its per-percentile values.</summary>
 internal sealed record MetricValue(string Method, string Metric, double Value, double[]? Curve = null);
@@ -25,15 +32,19 @@ internal static class Evaluator
         var x = c.Input;
         int h = x.Height, w = x.Width, ch = x.Channels, plane = h * w;
         var structure = model.Structure();
-        if (c.Class < 0 || c.Class >= structure.ClassCount)
+        if (c.Target is null && (c.Class < 0 || c.Class >= structure.ClassCount))
             throw new SalientException($"class {c.Class} is out of range: the model has {structure.ClassCount} classes (0–{structure.ClassCount - 1})");
         foreach (var (method, map) in c.Maps)
             if (map.Length != plane)
                 throw new SalientException($"the map of '{method}' has {map.Length} values; the model's input grid is {w}×{h} ({plane})");
         if (o.Steps < 1) throw new SalientException($"steps must be at least 1 (got {o.Steps})");
+        // With a target, every perturbed row is reduced to its one score as its batch comes back (Score then reads it back).
+        var target = c.Target;
+        string scoreTensor = target?.Tensor ?? structure.LogitsName;
+        if (target is not null && (logits is null || scoreTensor != structure.LogitsName)) logits = model.Run([x], scoreTensor)[scoreTensor].Data;
         logits ??= model.Run([x])[structure.LogitsName].Data;
-        double Score(ReadOnlySpan<float> row) => o.Target == ScoreTarget.Logit ? row[c.Class] : Statistics.Probability(row, c.Class);
-        double original = Score(logits);
+        double Score(ReadOnlySpan<float> row) => target is not null ? row[0] : o.Target == ScoreTarget.Logit ? row[c.Class] : Statistics.Probability(row, c.Class);
+        double original = target is not null ? target.Score(logits) : Score(logits);
 
         var rows = new List<Row>();
         var results = new List<MetricValue>();
@@ -131,7 +142,7 @@ internal static class Evaluator
 
         if (rows.Count > 0)
         {
-            var session = model.Session([structure.LogitsName]);
+            var session = model.Session([scoreTensor]);
             int batch = o.BatchSize ?? BatchSizing.ForModel(model, o.MemoryBudget);
             int rowLength = x.Tensor.Length;
             var runner = new BatchRunner(session,
@@ -139,8 +150,9 @@ internal static class Evaluator
                 {
                     for (int r = 0; r < count; r++) rows[start + r](dst.Slice(r * rowLength, rowLength));
                 })],
-                structure.LogitsName, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
-            var scores = runner.Run(rows.Count, out int per);
+                scoreTensor, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
+            int per = 1;
+            var scores = target is null ? runner.Run(rows.Count, out per) : runner.Run(rows.Count, 1, (row, kept) => kept[0] = (float)target.Score(row.ToArray()));
             foreach (var p in pending) p(scores, per);
         }
 

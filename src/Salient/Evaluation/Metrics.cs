@@ -52,6 +52,8 @@ internal sealed record EvaluationOptions
     public double Noise { get; init; } = 0.01;
     public int Seed { get; init; }
     public ScoreTarget Target { get; init; } = ScoreTarget.Probability;
+    /// <summary>Any other target measured instead (its spec, e.g. "segmentation:281"; the case carries its score); null for prob / logit.</summary>
+    public string? TargetSpec { get; init; }
     /// <summary>Pointing game tolerance in original-image pixels (Zhang et al. 2016: 15).</summary>
     public double PointingTolerance { get; init; } = 15;
     /// <summary>Rows per ORT run; null: sized from the model's memory footprint.</summary>

@@ -9,6 +9,11 @@ public sealed record ExplainRequest
     public IReadOnlyList<string> Layers { get; init; } = ["auto"];
     /// <summary>Classes to explain for every image: "auto" (top-1), "topK", an index or a label. One map each.</summary>
     public IReadOnlyList<string> Classes { get; init; } = ["auto"];
+    /// <summary>
+    /// What the maps explain (<see cref="Methods.Target"/>): null = the class logit of <see cref="Classes"/>.
+    /// A class target that names no classes (<c>Target.Probability()</c>) uses <see cref="Classes"/>.
+    /// </summary>
+    public Methods.Target? Target { get; init; }
     /// <summary>Per-item classes (overrides <see cref="Classes"/> when set): one list per image.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? ClassesPerItem { get; init; }
     /// <summary>

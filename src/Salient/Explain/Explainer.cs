@@ -39,20 +39,31 @@ public static class Explainer
         parameters[MethodContext.MemoryBudgetKey] = request.MemoryBudgetBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var composed = methods.SelectMany(m => m.Composes).Distinct().Select(MethodRegistry.Get).ToList();
         var layerMethods = methods.Concat(composed).Where(m => m.UsesLayer).Distinct().ToList();
+        // What the maps explain: binding checks the target against the model's outputs (one line listing the targets they allow).
+        // Class-agnostic methods alone (Eigen-CAM on a detector) need no target: the first output stands in for the logits.
+        var target = request.Target is null && methods.All(m => m.ClassAgnostic) && !Target.FitsLogit(structure)
+            ? Target.Output(null).Bind(model, structure)
+            : (request.Target ?? Target.Logit()).Bind(model, structure);
         var layers = layerMethods.Count > 0 ? structure.ResolveTargetLayers(request.Layers, model.DefaultLayerName) : [];
+        // A fully convolutional head (segmentation): the automatic layer is the score map itself; take the features it is computed from.
+        if (layers.Count == 1 && model.DefaultLayerName == "auto" && request.Layers.All(l => l.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            && SegmentationTarget.FeaturesBelowHead(model, structure, target.ScoreTensor, layers[0].Name) is { } features)
+            layers = [structure.ResolveLayer(features)];
+        if (target.Spatial && layerMethods.Count > 0 && new MethodContext(model, structure, null, items, [], parameters, new()) { Target = target }.Get(CommonParameters.AugSmooth))
+            throw new SalientException($"aug-smooth flips and zooms the image, which would move what the target '{target.Spec}' fixed on the original image; run it without aug-smooth");
 
         var sw = Stopwatch.StartNew();
         // One forward run: logits, every target layer, and whatever else the layer methods ask for
         // (e.g. the forward values a Grad-CAM backward reads, so it needs no second forward).
-        var wanted = new List<string>(layers.Select(l => l.Name));
+        var wanted = new List<string>(layers.Select(l => l.Name)) { structure.LogitsName, target.ScoreTensor };
         var noClasses = items.Select(_ => Array.Empty<int>()).ToList();
         foreach (var m in layerMethods)
             foreach (var layer in layers)
-                wanted.AddRange(m.ForwardTensors(new MethodContext(model, structure, layer, items, noClasses, parameters, new())));
-        using var pass = SharedForward(model, structure, methods, items, wanted.Distinct().ToList(), parameters);
+                wanted.AddRange(m.ForwardTensors(new MethodContext(model, structure, layer, items, noClasses, parameters, new()) { Target = target }));
+        using var pass = SharedForward(model, structure, target, methods, items, wanted.Distinct().ToList(), parameters);
         var forward = pass is null
             ? model.Run(items, wanted.Distinct().ToArray())
-            : wanted.Append(structure.LogitsName).Distinct().ToDictionary(t => t, pass.Value);
+            : wanted.Distinct().ToDictionary(t => t, pass.Value);
         var forwardTime = sw.Elapsed;
         var logitsTensor = forward[structure.LogitsName];
         SalientModel.CheckFinite(logitsTensor, items.Count);
@@ -60,17 +71,25 @@ public static class Explainer
         if (classes <= 0 || logitsTensor.Length != (long)items.Count * classes)
             throw new SalientException($"the model's output '{structure.LogitsName}' has {logitsTensor.Length} values for {items.Count} image(s) " +
                 $"where its probed shape {Onnx.Shapes.Format(logitsTensor.Shape)} promised {classes} per image; its output shape depends on the batch in a way Salient cannot use");
-        var logits = Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray();
+        // Class scores per item; a model whose output is not one score per class (a segmentation map…) has none to report.
+        var logits = Target.FitsLogit(structure)
+            ? Enumerable.Range(0, items.Count).Select(i => logitsTensor.Data.AsSpan(i * classes, classes).ToArray()).ToArray()
+            : items.Select(_ => Array.Empty<float>()).ToArray();
 
         var classSpecs = request.ClassesPerItem ?? Enumerable.Repeat(request.Classes, items.Count).ToList();
         if (classSpecs.Count != items.Count) throw new SalientException($"{classSpecs.Count} class lists given for {items.Count} images");
-        var itemClasses = new int[items.Count][];
-        for (int i = 0; i < items.Count; i++)
-            itemClasses[i] = (classSpecs[i].Count == 0 ? ["auto"] : classSpecs[i]).SelectMany(c => model.ResolveClasses(c, logits[i])).Distinct().ToArray();
+        // The target's slots per item (for class targets: the classes), resolved on the original images' outputs.
+        var scoreTensor = forward[target.ScoreTensor];
+        if (target.ScoreTensor != structure.LogitsName) SalientModel.CheckFinite(scoreTensor, items.Count);
+        if (scoreTensor.Length != (long)items.Count * target.RowLength)
+            throw new SalientException($"the model's output '{target.ScoreTensor}' has {scoreTensor.Length} values for {items.Count} image(s), not {target.RowLength} per image");
+        var scoreRows = Enumerable.Range(0, items.Count).Select(i => scoreTensor.Data.AsSpan(i * target.RowLength, target.RowLength).ToArray()).ToArray();
+        var itemClasses = target.Resolve(new TargetResolution(model, structure, items, scoreRows, classSpecs));
+        ExplanationScores Scores(int item, int slot) => Describe(target, scoreRows[item], slot);
 
         // aug-smooth (CAM family): the methods also see flipped/zoomed copies of the inputs, whose
         // forward pass is run once (lazily) for all methods and layers; maps are de-augmented and averaged.
-        var augSmooth = new MethodContext(model, structure, null, items, itemClasses, parameters, forward).Get(CommonParameters.AugSmooth);
+        var augSmooth = new MethodContext(model, structure, null, items, itemClasses, parameters, forward) { Target = target }.Get(CommonParameters.AugSmooth);
         List<PreparedInput>? augItems = null;
         List<int[]>? augClasses = null;
         Dictionary<string, TensorValue>? augForward = null;
@@ -91,23 +110,23 @@ public static class Explainer
                 foreach (var layer in layers)
                 {
                     var maps = method.Compute(new MethodContext(model, structure, layer, augItems,
-                        method.ClassAgnostic ? AugSmooth.RepeatClasses(firstClasses) : augClasses, parameters, augForward));
+                        method.ClassAgnostic ? AugSmooth.RepeatClasses(firstClasses) : augClasses, parameters, augForward) { Target = target });
                     perLayer.Add((layer.Name, AugSmooth.Merge(maps, items)));
                 }
             }
             else if (method.UsesLayer)
                 foreach (var layer in layers)
-                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, runClasses, parameters, forward))));
+                    perLayer.Add((layer.Name, method.Compute(new MethodContext(model, structure, layer, items, runClasses, parameters, forward) { Target = target })));
             else
                 perLayer.Add(("input", method.Compute(new MethodContext(model, structure, null, items, runClasses, parameters, forward)
                 {
+                    Target = target,
                     Pass = pass,
                     Compose = name => OnInputGrid(Run(MethodRegistry.Get(name)), items),
                 })));
-            var combined = Combine(model, method, perLayer, items, logits, watch.Elapsed).ToList();
+            var combined = Combine(structure, method, perLayer, items, Scores, watch.Elapsed).ToList();
             if (!method.ClassAgnostic) return combined;
-            return combined.SelectMany(e => itemClasses[e.Item].Select(c => e.With(c, model.ClassName(c), logits[e.Item][c],
-                Statistics.Softmax(logits[e.Item])[c], classAgnostic: true))).ToList();
+            return combined.SelectMany(e => itemClasses[e.Item].Select(c => e.With(Scores(e.Item, c), classAgnostic: true))).ToList();
         }
 
         var results = new List<Explanation>();
@@ -161,11 +180,11 @@ public static class Explainer
     /// from it and the method then runs only the backward. Null (plain forward) otherwise, or when
     /// the program cannot be built for this model (the method then reports its own error).
     /// </summary>
-    private static ForwardPass? SharedForward(SalientModel model, ModelStructure structure, List<IExplanationMethod> methods,
+    private static ForwardPass? SharedForward(SalientModel model, ModelStructure structure, TargetBinding target, List<IExplanationMethod> methods,
         IReadOnlyList<PreparedInput> items, List<string> wanted, IReadOnlyDictionary<string, string> parameters)
     {
         if (!model.Input.DynamicBatch && items.Count != model.Input.FixedBatch) return null;
-        var probe = new MethodContext(model, structure, null, items, items.Select(_ => Array.Empty<int>()).ToList(), parameters, new());
+        var probe = new MethodContext(model, structure, null, items, items.Select(_ => Array.Empty<int>()).ToList(), parameters, new()) { Target = target };
         // Beyond the gradient batch size the methods run in chunks; one pass over all items would hold every activation at once.
         if (items.Count > GradientRuns.BatchSize(probe)) return null;
         var shared = methods.Where(m => !m.UsesLayer).Select(m => m.SharedForwardRequest(probe)).FirstOrDefault(r => r is not null);
@@ -180,8 +199,8 @@ public static class Explainer
         return program.Forward(model.Pack(items));
     }
 
-    private static IEnumerable<Explanation> Combine(SalientModel model, IExplanationMethod method,
-        List<(string Layer, IReadOnlyList<RawMap> Maps)> perLayer, IReadOnlyList<PreparedInput> items, float[][] logits, TimeSpan elapsed)
+    private static IEnumerable<Explanation> Combine(ModelStructure structure, IExplanationMethod method,
+        List<(string Layer, IReadOnlyList<RawMap> Maps)> perLayer, IReadOnlyList<PreparedInput> items, Func<int, int, ExplanationScores> scores, TimeSpan elapsed)
     {
         var first = perLayer[0].Maps;
         for (int m = 0; m < first.Count; m++)
@@ -207,16 +226,18 @@ public static class Explainer
                 }
                 norm = raw;
             }
-            var probs = Statistics.Softmax(logits[r.Item]);
+            var sc = scores(r.Item, r.ClassIndex);
             yield return new Explanation
             {
                 Item = r.Item,
                 Method = method.Name,
                 Layer = string.Join(",", perLayer.Select(p => p.Layer)),
-                ClassIndex = r.ClassIndex,
-                Label = model.ClassName(r.ClassIndex),
-                Logit = logits[r.Item][r.ClassIndex],
-                Probability = probs[r.ClassIndex],
+                ClassIndex = sc.ClassIndex,
+                Label = sc.Label,
+                Logit = sc.Logit,
+                Probability = sc.Probability,
+                Target = sc.Target,
+                Score = sc.Score,
                 RawMap = raw,
                 Height = h,
                 Width = w,
@@ -226,7 +247,7 @@ public static class Explainer
                 ChannelCount = perLayer.Count == 1 ? r.ChannelCount : 0,
                 ImageValued = method.ImageValued,
                 Elapsed = elapsed,
-                Warning = method.UsesLayer && perLayer.Count == 1 && raw.All(v => v == 0) ? ZeroMapWarning(model.Structure(), method, perLayer[0].Layer) : null,
+                Warning = method.UsesLayer && perLayer.Count == 1 && raw.All(v => v == 0) ? ZeroMapWarning(structure, method, perLayer[0].Layer) : null,
             };
         }
     }
@@ -240,6 +261,24 @@ public static class Explainer
                 $"reaches the output, so its patch tokens get no gradient; use a layer at or before the last attention, e.g. the default '{s.DefaultLayer}'";
         return $"the {method.Name} map at layer '{layer}' is all zero: no position has a positive weighted sum of channels (the ReLU removes everything) " +
             "or no gradient reaches the layer; try another layer, another class, or a method without the ReLU (eigencam)";
+    }
+
+    /// <summary>
+    /// How slot <paramref name="slot"/> of an item is reported: its class (or −1) and label, the class's
+    /// raw score and probability for class targets (softmax of the logits; σ for sigmoid; NaN for other
+    /// targets), and the target's score on the original image.
+    /// </summary>
+    private static ExplanationScores Describe(TargetBinding target, float[] scoreRow, int slot)
+    {
+        var d = target.Describe(slot);
+        float score = target.Score(scoreRow, slot);
+        float logit = float.NaN, probability = float.NaN;
+        if (target is ClassTarget.ClassBinding cb)
+        {
+            logit = scoreRow[slot];
+            probability = (float)cb.ClassProbability(scoreRow, slot);
+        }
+        return new ExplanationScores(d.ClassIndex, d.Label, logit, probability, target.Spec, score);
     }
 
     /// <summary>A raw map scaled to [0,1] the method's way.</summary>

@@ -11,8 +11,14 @@ public sealed class Explanation
     public required string Layer { get; init; }
     public required int ClassIndex { get; init; }
     public required string Label { get; init; }
+    /// <summary>For class targets (logit, prob, sigmoid): the class's raw score (its logit; the Sigmoid's input for sigmoid); NaN for other targets.</summary>
     public required float Logit { get; init; }
+    /// <summary>For class targets: the class's probability (softmax of the logits; σ for sigmoid); NaN for other targets.</summary>
     public required float Probability { get; init; }
+    /// <summary>What the map explains, as written on the command line ("logit", "prob:243", "segmentation:281"…; <see cref="Methods.Target"/>).</summary>
+    public string Target { get; init; } = "logit";
+    /// <summary>The target's score on the image as given (for the logit target, the logit).</summary>
+    public float Score { get; init; }
     /// <summary>The method's map before normalization, at its own resolution (layer or input grid).</summary>
     public required float[] RawMap { get; init; }
     public required int Height { get; init; }
@@ -37,12 +43,12 @@ public sealed class Explanation
     /// <summary>True when <see cref="Normalized"/> shares its scale with the other classes of the image (<see cref="ExplainRequest.NormalizeAcrossClasses"/>).</summary>
     public bool NormalizedAcrossClasses { get; init; }
 
-    /// <summary>A copy with another class (its label and scores) or another normalized map.</summary>
-    internal Explanation With(int? classIndex = null, string? label = null, float? logit = null, float? probability = null,
-        float[]? normalized = null, bool? classAgnostic = null, bool? acrossClasses = null) => new()
+    /// <summary>A copy with another class or target slot (its label and scores) or another normalized map.</summary>
+    internal Explanation With(ExplanationScores? scores = null, float[]? normalized = null, bool? classAgnostic = null, bool? acrossClasses = null) => new()
     {
         Item = Item, Method = Method, Layer = Layer,
-        ClassIndex = classIndex ?? ClassIndex, Label = label ?? Label, Logit = logit ?? Logit, Probability = probability ?? Probability,
+        ClassIndex = scores?.ClassIndex ?? ClassIndex, Label = scores?.Label ?? Label, Logit = scores?.Logit ?? Logit, Probability = scores?.Probability ?? Probability,
+        Target = scores?.Target ?? Target, Score = scores?.Score ?? Score,
         RawMap = RawMap, Height = Height, Width = Width, Normalized = normalized ?? Normalized,
         RawChannels = RawChannels, ChannelCount = ChannelCount, ImageValued = ImageValued, Geometry = Geometry, Elapsed = Elapsed,
         ClassAgnostic = classAgnostic ?? ClassAgnostic, NormalizedAcrossClasses = acrossClasses ?? NormalizedAcrossClasses, Warning = Warning,
@@ -52,11 +58,14 @@ public sealed class Explanation
     public float[] NormalizedAtOriginal() => MapMath.ToOriginalGeometry(Normalized, Height, Width, Geometry);
 }
 
+/// <summary>How one explanation's class or target slot is reported.</summary>
+internal sealed record ExplanationScores(int ClassIndex, string Label, float Logit, float Probability, string Target, float Score);
+
 /// <summary>All explanations for one request over a batch, plus the scores.</summary>
 public sealed class ExplainResult
 {
     public required IReadOnlyList<Explanation> Explanations { get; init; }
-    /// <summary>Logits per item (pre-softmax class scores).</summary>
+    /// <summary>Logits per item (pre-softmax class scores); empty for a model whose output is not one score per class (segmentation, detection).</summary>
     public required float[][] Logits { get; init; }
     public TimeSpan ForwardTime { get; init; }
 }

@@ -4,15 +4,17 @@ using Salient.Runtime;
 
 namespace Salient.Methods;
 
-/// <summary>One row of a gradient run: an input tensor (one image, model layout) and the class whose logit is differentiated.</summary>
+/// <summary>One row of a gradient run: an input tensor (one image, model layout) and the target slot (for class targets, the class) whose score is differentiated.</summary>
 internal sealed record GradientRow(float[] Input, int ClassIndex);
 
-/// <summary>Per-row results: gradients and forward values of the requested tensors, one row's slice each.</summary>
+/// <summary>Per-row results: gradients and forward values of the requested tensors, one row's slice each, and the row's target score (<c>Logit</c>: the class logit for the default target).</summary>
 internal sealed record GradientRowResult(IReadOnlyDictionary<string, float[]> Gradients, IReadOnlyDictionary<string, float[]> Forward, float Logit);
 
 /// <summary>
-/// Runs rows through the gradient engine in batches: the seed is one class index per row on the
-/// pre-softmax logits (an index seed), so several classes and many noisy/interpolated inputs go through one ORT call per batch.
+/// Runs rows through the gradient engine in batches, seeded by the context's target: one class index per
+/// row on the pre-softmax logits (an index seed) for the default logit target, else d score / d output
+/// computed from each row's forward values (a dense seed); several slots and many noisy/interpolated
+/// inputs go through one ORT call per batch.
 /// </summary>
 internal static class GradientRuns
 {
@@ -21,10 +23,10 @@ internal static class GradientRuns
     public static List<GradientRowResult> Run(MethodContext ctx, IReadOnlyList<GradientRow> rows, IReadOnlyList<string> wrt, ReluMode relu, IReadOnlyList<string>? alsoFetch = null)
     {
         var model = ctx.Model;
-        var logits = ctx.Structure.LogitsName;
-        int classes = ctx.Structure.ClassCount;
+        var target = ctx.Target;
+        var score = target.ScoreTensor;
         int batch = model.Input.DynamicBatch ? Math.Max(1, BatchSize(ctx)) : model.Input.FixedBatch;
-        var request = new GradientRequest { ScoreTensor = logits, Wrt = wrt, Relu = relu, AlsoFetch = alsoFetch ?? [], SeedIndices = true };
+        var request = Request(ctx, wrt, relu, alsoFetch);
         var results = new List<GradientRowResult>(rows.Count);
         int per = rows[0].Input.Length;
         for (int start = 0; start < rows.Count; start += batch)
@@ -33,24 +35,39 @@ internal static class GradientRuns
             int n = Math.Min(batch, rows.Count - start);
             if (!model.Input.DynamicBatch && n != batch) n = batch; // fixed batch: rows.Count is a multiple (batch is 1 in practice)
             var data = new float[per * n];
-            var cls = new long[n];
+            var slots = new int[n];
             for (int i = 0; i < n; i++)
             {
                 rows[start + i].Input.CopyTo(data, i * per);
-                cls[i] = rows[start + i].ClassIndex;
+                slots[i] = rows[start + i].ClassIndex;
             }
             var input = new InputValue(model.Input.Name, model.Input.ShapeFor(n, model.InputSize.Height, model.InputSize.Width), data);
             using var pass = model.Gradients.Build(request, input.Shape).Forward(input);
-            var grads = pass.Backward(cls);
-            var forward = wrt.Concat(request.AlsoFetch).Append(logits).Distinct().ToDictionary(t => t, pass.Value);
+            var grads = Backward(target, pass.Value(score), slots, pass.Backward, pass.Backward);
+            var forward = wrt.Concat(request.AlsoFetch).Append(score).Distinct().ToDictionary(t => t, pass.Value);
             for (int i = 0; i < n; i++)
             {
                 var g = wrt.ToDictionary(w => w, w => Slice(grads[w], i, n));
                 var f = forward.Keys.ToDictionary(k => k, k => Slice(forward[k], i, n));
-                results.Add(new GradientRowResult(g, f, forward[logits].Data[i * classes + cls[i]]));
+                results.Add(new GradientRowResult(g, f, target.Score(f[score], slots[i])));
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// The gradient request of the context's target: its score tensor, seeded by index (the logit target's
+    /// fast path, or any one-element score) or densely (d score / d output, from the forward values).
+    /// </summary>
+    public static GradientRequest Request(MethodContext ctx, IReadOnlyList<string> wrt, ReluMode relu, IReadOnlyList<string>? alsoFetch = null) =>
+        new() { ScoreTensor = ctx.Target.ScoreTensor, Wrt = wrt, Relu = relu, AlsoFetch = alsoFetch ?? [], SeedIndices = ctx.Target.IndexSeeds };
+
+    /// <summary>One backward for a batch whose row b explains slot <paramref name="slots"/>[b] (−1: unused row).</summary>
+    private static Dictionary<string, TensorValue> Backward(TargetBinding target, TensorValue score, int[] slots,
+        Func<long[], Dictionary<string, TensorValue>> byIndex, Func<float[], Dictionary<string, TensorValue>> dense)
+    {
+        if (target.IndexSeeds) return byIndex(slots.Select(s => s < 0 ? target.SeedIndex(0) : target.SeedIndex(s)).ToArray());
+        return dense(target.DenseSeed(score, slots));
     }
 
     private static float[] Slice(TensorValue t, int row, int rows)
@@ -67,9 +84,37 @@ internal static class GradientRuns
     /// Backward runs on one batch's forward values, one per class slot: slot j seeds each item with
     /// its j-th class (an index seed; items with fewer classes repeat class 0 and their row is not
     /// used). <paramref name="take"/> extracts item i's result from a slot's gradients. Results come
-    /// in <see cref="ItemClassPairs"/> order.
+    /// in <see cref="ItemClassPairs"/> order. Index seeds on the logits only: for any target use the
+    /// overloads taking the <see cref="ForwardPass"/> or the <see cref="BackwardProgram"/> of a <see cref="Request"/>.
     /// </summary>
     public static List<T> PerClassSlot<T>(MethodContext ctx, Func<long[], Dictionary<string, TensorValue>> backward,
+        Func<Dictionary<string, TensorValue>, int, int, T> take)
+    {
+        if (!ctx.Target.IsClassLogit)
+            throw new SalientException($"this method seeds class logits directly and does not support the target '{ctx.Target.Spec}' yet");
+        return PerSlot(ctx, slots => backward(slots.Select(s => (long)Math.Max(s, 0)).ToArray()), take);
+    }
+
+    /// <summary>
+    /// <see cref="PerClassSlot{T}(MethodContext, Func{long[], Dictionary{string, TensorValue}}, Func{Dictionary{string, TensorValue}, int, int, T})"/>
+    /// for any target, on a live pass of a <see cref="Request"/> program (the items' forward pass).
+    /// </summary>
+    public static List<T> PerClassSlot<T>(MethodContext ctx, ForwardPass pass, Func<Dictionary<string, TensorValue>, int, int, T> take)
+    {
+        var score = pass.Value(ctx.Target.ScoreTensor);
+        return PerSlot(ctx, slots => Backward(ctx.Target, score, slots, pass.Backward, pass.Backward), take);
+    }
+
+    /// <summary>The same from managed forward values (<see cref="BackwardProgram.RunBackward(InputValue?, IReadOnlyDictionary{string, TensorValue}, long[])"/>); <paramref name="forward"/> must hold the score tensor.</summary>
+    public static List<T> PerClassSlot<T>(MethodContext ctx, BackwardProgram program, InputValue? input, IReadOnlyDictionary<string, TensorValue> forward,
+        Func<Dictionary<string, TensorValue>, int, int, T> take)
+    {
+        var score = forward[ctx.Target.ScoreTensor];
+        return PerSlot(ctx, slots => Backward(ctx.Target, score, slots,
+            idx => program.RunBackward(input, forward, idx), seed => program.RunBackward(input, forward, seed)), take);
+    }
+
+    private static List<T> PerSlot<T>(MethodContext ctx, Func<int[], Dictionary<string, TensorValue>> backward,
         Func<Dictionary<string, TensorValue>, int, int, T> take)
     {
         int n = ctx.Items.Count;
@@ -77,9 +122,8 @@ internal static class GradientRuns
         int slots = ctx.Classes.Max(c => c.Length);
         for (int j = 0; j < slots; j++)
         {
-            var seed = new long[n];
-            for (int i = 0; i < n; i++)
-                if (j < ctx.Classes[i].Length) seed[i] = ctx.Classes[i][j];
+            var seed = new int[n];
+            for (int i = 0; i < n; i++) seed[i] = j < ctx.Classes[i].Length ? ctx.Classes[i][j] : -1;
             var grads = backward(seed);
             for (int i = 0; i < n; i++)
                 if (j < ctx.Classes[i].Length) byPair[(i, ctx.Classes[i][j])] = take(grads, i, ctx.Classes[i][j]);

@@ -33,8 +33,31 @@ internal sealed class MethodContext
     public ModelStructure Structure { get; }
     public LayerInfo? Layer { get; }
     public IReadOnlyList<PreparedInput> Items { get; }
-    /// <summary>Classes to explain, per item.</summary>
+    /// <summary>
+    /// The target's slots to explain, per item (<see cref="Target"/>). For class targets (logit, the
+    /// default, prob, sigmoid) a slot is the class index itself; other targets number their slots.
+    /// </summary>
     public IReadOnlyList<int[]> Classes { get; }
+
+    private TargetBinding? _target;
+
+    /// <summary>
+    /// What the explanation is of: the score tensor and the score of each slot with its exact gradient
+    /// (default: the class logit, today's fast path). <see cref="RunRows"/>, <see cref="Logit"/> and
+    /// <see cref="GradientRuns"/> all go through it.
+    /// </summary>
+    public TargetBinding Target
+    {
+        get => _target ??= Methods.Target.Logit().Bind(Model, Structure);
+        init => _target = value;
+    }
+
+    /// <summary>A method that needs the class-logit target (e.g. CAM's linear head) fails with one line for any other.</summary>
+    public void RequireClassLogit(string method, string why)
+    {
+        if (!Target.IsClassLogit)
+            throw new SalientException($"method '{method}' {why}, so it explains class logits only, not the target '{Target.Spec}'; use gradcam or scorecam for this target");
+    }
     public IReadOnlyDictionary<string, string> Parameters { get; }
 
     /// <summary>
@@ -70,15 +93,21 @@ internal sealed class MethodContext
 
     /// <summary>
     /// Runs <paramref name="count"/> generated inputs (rows of item <paramref name="item"/>'s shape, written by
-    /// <paramref name="fill"/>) through the whole model in batches; returns their logits (count × classes).
+    /// <paramref name="fill"/>) through the whole model in batches; returns their target scores
+    /// (count × <paramref name="classes"/> slots: for the logit target, the logits themselves; for class
+    /// targets, a score per class, so row j's score of class c is at j·classes + c, as with logits).
     /// </summary>
     public float[] RunRows(PreparedInput item, int count, Perturbation.RowFill fill, out int classes)
     {
-        var session = Model.Session([Structure.LogitsName]);
+        var target = Target;
+        var session = Model.Session([target.ScoreTensor]);
         int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForModel(Model, MemoryBudget);
         var runner = new Perturbation.BatchRunner(session, [new Perturbation.BatchInput(Model.Input.Name, Perturbation.InputMasking.RowShape(Model, item), fill)],
-            Structure.LogitsName, batch, Model.Input.DynamicBatch ? null : Model.Input.FixedBatch);
-        return runner.Run(count, out classes);
+            target.ScoreTensor, batch, Model.Input.DynamicBatch ? null : Model.Input.FixedBatch);
+        if (target.IsClassLogit) return runner.Run(count, out classes);
+        // Other targets keep only each row's slot scores (the output itself may be a whole segmentation map per row).
+        classes = target.SlotCount;
+        return runner.Run(count, classes, target.ScoreAll);
     }
 
     public LayerInfo RequireLayer(string method) =>
@@ -87,7 +116,12 @@ internal sealed class MethodContext
     /// <summary>The target layer's activation of one item as a C×H×W array (whatever the tensor's layout).</summary>
     public Activation LayerActivation(int item) => Activation.FromLayer(Forward(RequireLayer("this").Name), item, Layer!);
 
-    public float Logit(int item, int cls) => Forward(Structure.LogitsName).Data[item * Structure.ClassCount + cls];
+    /// <summary>The target score of a slot (for the logit target: the class logit) on item <paramref name="item"/> as given.</summary>
+    public float Logit(int item, int cls)
+    {
+        var t = Target;
+        return t.Score(Forward(t.ScoreTensor).Data.AsSpan(item * t.RowLength, t.RowLength), cls);
+    }
 
     /// <summary>The parameter's value: as given, else its default (null: chosen from the input by the method).</summary>
     public int? Get(IntParameter p) => Raw(p) is { } v ? p.Parse(v) : p.Default;

@@ -260,7 +260,11 @@ public sealed class SalientModel : IDisposable
     private Lazy<Labels?> _autoLabels => _autoLabelsBacking ??= new Lazy<Labels?>(() =>
     {
         if (_givenLabels is not null) return _givenLabels;
-        int classes = Structure().ClassCount;
+        var structure = Structure();
+        // A classifier's class count, or the class axis of a segmentation [N,K,H,W] or detection [N,B,5+K] / [N,B,K] output.
+        var counts = new HashSet<int> { structure.ClassCount };
+        if (structure.Shapes.TryGetValue(structure.LogitsName, out var shape) && shape.Rank == 4) counts.Add((int)shape.Dims[1]);
+        if (shape is { Rank: 3 }) { counts.Add((int)shape.Dims[2]); counts.Add((int)shape.Dims[2] - 5); }
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
         var stem = System.IO.Path.GetFileNameWithoutExtension(Path);
         foreach (var name in new[] { stem + ".labels.txt", "labels.txt", "classes.txt", "imagenet_classes.txt", "synset.txt" })
@@ -268,7 +272,7 @@ public sealed class SalientModel : IDisposable
             var p = System.IO.Path.Combine(dir, name);
             if (!File.Exists(p)) continue;
             var l = Labels.Load(p);
-            if (l.Count == classes) return l;
+            if (counts.Contains(l.Count)) return l;
         }
         return null;
     });
@@ -352,14 +356,20 @@ public sealed class SalientModel : IDisposable
         return new TensorValue(parts[0].Name, parts[0].Type, shape, parts.SelectMany(p => p.Data).ToArray());
     }
 
-    /// <summary>Top-k classes with softmax probabilities (a model that ends in Softmax is used as is).</summary>
+    /// <summary>Top-k classes with softmax probabilities (a model that ends in Softmax is used as is; one that ends in Sigmoid, a multi-label model, gives σ of each class and its input as the logit).</summary>
     public IReadOnlyList<Prediction>[] Predict(IReadOnlyList<PreparedInput> items, int top = 5)
     {
         ArgumentNullException.ThrowIfNull(items);
         using var lease = Enter();
         var structure = Structure();
-        var outs = Run(items, structure.OutputName);
-        var logits = outs[structure.LogitsName];
+        if (structure.Shapes.TryGetValue(structure.LogitsName, out var shape) && shape.Rank >= 2 && shape.Dims.Skip(1).Count(d => d != 1) > 1)
+            throw new SalientException($"the model's output '{structure.LogitsName}' has shape {Onnx.Shapes.Format(shape.Dims)}, not one score per class; " +
+                "predict lists the classes of classifiers; explain it with the `target` option (explain names the targets its outputs allow)");
+        // A multi-label model ending in Sigmoid: the logits are the Sigmoid's input, the probabilities its output.
+        var sigmoidInput = FinalSigmoidInput(Graph);
+        var logitsName = sigmoidInput ?? structure.LogitsName;
+        var outs = Run(items, structure.OutputName, logitsName);
+        var logits = outs[logitsName];
         var probs = outs[structure.OutputName];
         CheckFinite(logits, items.Count);
         int classes = (int)(logits.Length / items.Count);
@@ -367,10 +377,18 @@ public sealed class SalientModel : IDisposable
         for (int b = 0; b < items.Count; b++)
         {
             var l = logits.Data.AsSpan(b * classes, classes).ToArray();
-            var p = structure.EndsInSoftmax && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : null;
+            var p = (structure.EndsInSoftmax || sigmoidInput is not null) && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : null;
             result[b] = Top(l, p, top);
         }
         return result;
+    }
+
+    /// <summary>The input of the Sigmoid the model's first output comes from (through Identity/Flatten/Reshape/Squeeze), or null: a multi-label model's logits.</summary>
+    internal static string? FinalSigmoidInput(Graph g)
+    {
+        var p = g.Producer(g.Outputs[0].Name);
+        while (p is not null && p.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze") p = g.Producer(p.Inputs[0]);
+        return p is { OpType: "Sigmoid" } ? p.Inputs[0] : null;
     }
 
     /// <summary>

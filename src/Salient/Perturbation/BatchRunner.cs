@@ -9,6 +9,9 @@ namespace Salient.Perturbation;
 /// </summary>
 internal delegate void RowFill(int start, int count, Span<float> destination);
 
+/// <summary>Reduces one row's output to the few values kept (<see cref="BatchRunner.Run(int, int, RowReduce)"/>).</summary>
+internal delegate void RowReduce(ReadOnlySpan<float> output, Span<float> kept);
+
 /// <summary>
 /// Changes the rows of a buffer that already holds a template row in every row. The buffer's rows are
 /// <c>start … start + count − 1</c> now; before, they were <c>previousStart … previousStart + previousCount − 1</c>
@@ -127,7 +130,16 @@ internal sealed class BatchRunner
     public float[] Run(int count) => Run(count, out _);
 
     /// <inheritdoc cref="Run(int)"/>
-    public float[] Run(int count, out int rowLength)
+    public float[] Run(int count, out int rowLength) => Run(count, out rowLength, 0, null);
+
+    /// <summary>
+    /// Runs rows 0 … count − 1 and keeps only <paramref name="width"/> values per row, which
+    /// <paramref name="reduce"/> computes from each row's output as its batch comes back (a target's
+    /// scores of a big output, e.g. a segmentation map): count × width.
+    /// </summary>
+    public float[] Run(int count, int width, RowReduce reduce) => Run(count, out _, width, reduce);
+
+    private float[] Run(int count, out int rowLength, int width, RowReduce? reduce)
     {
         rowLength = 0;
         if (count <= 0) return [];
@@ -169,10 +181,13 @@ internal sealed class BatchRunner
                 int per = (int)(o.Data.Length / current.Rows);
                 if (result is null)
                 {
-                    rowLength = per;
-                    result = new float[checked((long)count * per)];
+                    rowLength = reduce is null ? per : width;
+                    result = new float[checked((long)count * rowLength)];
                 }
-                Array.Copy(o.Data, 0, result, (long)start * per, (long)n * per);
+                if (reduce is null) Array.Copy(o.Data, 0, result, (long)start * per, (long)n * per);
+                else
+                    for (int r = 0; r < n; r++)
+                        reduce(o.Data.AsSpan(r * per, per), result.AsSpan((start + r) * width, width));
 
                 if (next is not null)
                 {

@@ -28,12 +28,15 @@ public static class ExplanationRendering
 
     /// <summary>
     /// "method · layer · class label · logit · p", plus "(model rejects this class)" when p &lt; 1 %;
-    /// class-agnostic methods (Eigen-CAM) name no class.
+    /// class-agnostic methods (Eigen-CAM) name no class; targets other than classes (segmentation,
+    /// similarity…) show "method · layer · label · target score".
     /// </summary>
     public static string Title(Explanation e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        if (e.ClassAgnostic) return $"{e.Method} · {e.Layer} · class-agnostic (same map for every class)";
+        if (e.ClassAgnostic) return $"{e.Method} · {e.Layer} · class-agnostic (same map for every {(float.IsNaN(e.Logit) ? "target" : "class")})";
+        if (float.IsNaN(e.Probability))
+            return $"{e.Method} · {e.Layer} · {(e.ClassIndex >= 0 ? $"{e.ClassIndex} " : "")}{e.Label} · {e.Target.Split(':')[0]} {e.Score.ToString("0.000", CultureInfo.InvariantCulture)}";
         string p = e.Probability >= 0.001f ? e.Probability.ToString("0.000", CultureInfo.InvariantCulture) : e.Probability.ToString("0.0e+0", CultureInfo.InvariantCulture);
         string title = $"{e.Method} · {e.Layer} · {e.ClassIndex} {e.Label} · logit {e.Logit.ToString("0.00", CultureInfo.InvariantCulture)} · p {p}";
         return e.Probability < RejectedProbability ? title + " (model rejects this class)" : title;

@@ -14,7 +14,7 @@ internal static class TinyModels
 {
     public const int C = 3, H = 8, W = 8;
 
-    private static Graph NewGraph(string name)
+    internal static Graph NewGraph(string name)
     {
         var g = new Graph { Name = name, IrVersion = 8 };
         g.Opsets[""] = 13;
@@ -22,7 +22,7 @@ internal static class TinyModels
         return g;
     }
 
-    private static string Save(Graph g)
+    internal static string Save(Graph g)
     {
         var dir = Directory.CreateTempSubdirectory("salient-tiny").FullName;
         var path = Path.Combine(dir, g.Name + ".onnx");

@@ -25,7 +25,9 @@ internal sealed class AblationCam : WeightedCam
     {
         var layer = ctx.RequireLayer(Name);
         var model = ctx.Model;
-        var cut = CutSession.For(model, layer.Name);
+        var target = ctx.Target;
+        // The graph after the layer, up to the tensor the target reads (the logits: the model's shared cut).
+        var cut = target.ScoreTensor == ctx.Structure.LogitsName ? Head.Of(CutSession.For(model, layer.Name)) : TargetCuts.For(model, layer.Name, target.ScoreTensor);
         int batch = ctx.Get(CommonParameters.BatchSize) ?? cut.DefaultBatch;
         var layerTensor = ctx.Forward(layer.Name);
         int n = ctx.Items.Count;
@@ -84,19 +86,20 @@ internal sealed class AblationCam : WeightedCam
             }
             var runner = new BatchRunner(cut.Session, inputs, cut.Cut.Output, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
             float[] logits;
-            try { logits = runner.Run(1 + channels.Length, out _); }
+            int per;
+            try { logits = target.IsClassLogit ? runner.Run(1 + channels.Length, out per) : runner.Run(1 + channels.Length, per = target.SlotCount, target.ScoreAll); }
             catch (SalientException e)
             {
                 throw new SalientException($"Ablation-CAM could not run the graph after layer '{layer.Name}' on its own ({e.Message}); use scorecam or gradcam for this layer", e);
             }
-            int per = logits.Length / (1 + channels.Length);
+            per = logits.Length / (1 + channels.Length);
 
             foreach (int cls in ctx.Classes[item])
             {
                 float y = logits[cls];
                 float forward = ctx.Logit(item, cls);
                 if (!(Math.Abs(y - forward) <= 1e-3f * (1 + Math.Abs(forward))))
-                    throw new SalientException($"the graph cut after layer '{layer.Name}' gives logit {y} for class {cls} where the whole model gives {forward}; Ablation-CAM cannot be used at this layer (try scorecam)");
+                    throw new SalientException($"the graph cut after layer '{layer.Name}' gives score {y} for {(target.IsClassLogit ? $"class {cls}" : $"target '{target.Spec}'")} where the whole model gives {forward}; Ablation-CAM cannot be used at this layer (try scorecam)");
                 // (y − y_k) / y; a logit of exactly zero would make every weight infinite.
                 float denom = Math.Abs(y) < 1e-12f ? 1e-12f : y;
                 var w = new float[a.C];
@@ -112,5 +115,34 @@ internal sealed class AblationCam : WeightedCam
     {
         foreach (var v in s) if (v != 0) return false;
         return true;
+    }
+
+    /// <summary>A head to run: the graph after the layer, its session and batch.</summary>
+    private sealed record Head(GraphCut Cut, Runtime.GraphSession Session, int DefaultBatch)
+    {
+        public static Head Of(CutSession c) => new(c.Cut, c.Session, c.DefaultBatch);
+    }
+
+    /// <summary>Heads up to another tensor than the logits (a target's score tensor), by (layer, tensor): a part of the model, disposed with it.</summary>
+    private sealed class TargetCuts : IDisposable
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), Lazy<Head>> _heads = new();
+
+        public static Head For(Models.SalientModel model, string layer, string output) =>
+            model.Part(_ => new TargetCuts())._heads.GetOrAdd((layer, output), k => new Lazy<Head>(() =>
+            {
+                var s = model.Structure();
+                int probe = model.Input.DynamicBatch ? 1 : model.Input.FixedBatch;
+                var cut = GraphCut.After(model.Graph, s.Shapes, k.Item1, k.Item2, probe);
+                var session = new Runtime.GraphSession(cut.Head, model.Runtime, model.Weights);
+                var tensors = cut.Head.IntermediateNames().Concat(cut.Head.Inputs.Select(i => i.Name));
+                return new Head(cut, session, BatchSizing.Choose(BatchSizing.BytesPerRow(cut.Head, s.Shapes, probe, tensors)));
+            })).Value;
+
+        public void Dispose()
+        {
+            foreach (var h in _heads.Values) if (h.IsValueCreated) h.Value.Session.Dispose();
+            _heads.Clear();
+        }
     }
 }

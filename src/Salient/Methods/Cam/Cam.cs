@@ -14,6 +14,7 @@ internal sealed class Cam : WeightedCam
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
     {
         var layer = ctx.RequireLayer(Name);
+        ctx.RequireClassLogit(Name, "weights activations with the linear head's class row");
         var head = LinearHead.Find(ctx.Model.Graph, ctx.Structure, layer);
         var terms = new List<CamTerms>();
         for (int item = 0; item < ctx.Items.Count; item++)

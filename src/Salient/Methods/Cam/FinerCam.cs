@@ -24,6 +24,7 @@ internal sealed class FinerCam : WeightedCam
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
     {
         var layer = ctx.RequireLayer(Name);
+        ctx.RequireClassLogit(Name, "compares the class's logit with the logits of its most similar classes");
         var model = ctx.Model;
         int classes = ctx.Structure.ClassCount, compare = ctx.Get(Compare) ?? 3;
         double alpha = ctx.Get(Alpha);

@@ -33,7 +33,7 @@ internal abstract class GradientCam : WeightedCam
         if (!model.Input.DynamicBatch && ctx.Items.Count != model.Input.FixedBatch) return null;
         var relu = GradientRuns.Relu(ctx.Get(CommonParameters.Relu));
         var shape = model.Input.ShapeFor(ctx.Items.Count, model.InputSize.Height, model.InputSize.Width);
-        var program = model.Gradients.Build(new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = relu, SeedIndices = true }, shape);
+        var program = model.Gradients.Build(GradientRuns.Request(ctx, [layer.Name], relu), shape);
         if (!program.CanRunBackwardFromFloats) return null;
         long layerSize = Onnx.Tensor.ElementCount(layer.Shape);
         long needed = program.BackwardForwardInputs.Sum(t => ctx.Structure.Shapes.TryGetValue(t, out var s) ? s.Count : long.MaxValue / 64);
@@ -60,16 +60,16 @@ internal abstract class GradientCam : WeightedCam
         return terms;
     }
 
-    /// <summary>One backward run per class slot, all reusing the pipeline's forward values.</summary>
+    /// <summary>One backward run per class slot (seeded by the target), all reusing the pipeline's forward values.</summary>
     private List<CamTerms> ComputeFromForward(MethodContext ctx, Models.LayerInfo layer, BackwardProgram program)
     {
         var model = ctx.Model;
         var input = program.BackwardReadsModelInput ? model.Pack(ctx.Items) : null;
         var forward = new Dictionary<string, Runtime.TensorValue>(StringComparer.Ordinal);
-        var needed = program.BackwardForwardInputs.Append(ctx.Structure.LogitsName).Append(layer.Name).Distinct().ToList();
+        var needed = program.BackwardForwardInputs.Append(ctx.Target.ScoreTensor).Append(layer.Name).Distinct().ToList();
         ctx.Prefetch(needed);
         foreach (var t in needed) forward[t] = ctx.Forward(t);
-        return GradientRuns.PerClassSlot(ctx, seed => program.RunBackward(input, forward, seed),
+        return GradientRuns.PerClassSlot(ctx, program, input, forward,
             (grads, i, cls) => Terms(i, cls, Activation.FromLayer(forward[layer.Name], i, layer), Activation.FromLayer(grads[layer.Name], i, layer)));
     }
 

@@ -8,7 +8,7 @@ namespace Salient.Methods;
 /// The masked inputs run through the model in batches, and the channel weights come from their scores:
 /// <list type="bullet">
 /// <item><c>variant=default</c> (what most tools do): w_k = softmax over the channels of the target
-/// logit of x ⊙ M_k.</item>
+/// logit (or the target's score, <see cref="Target"/>) of x ⊙ M_k.</item>
 /// <item><c>variant=paper</c>: w_k = p_c(x ⊙ M_k) − p_c(x_b), the increase of the target's softmax
 /// probability over a baseline x_b; the baseline is the all-zero input tensor in preprocessing space
 /// (x ⊙ 0: what an all-zero mask gives, i.e. the dataset-mean colour for mean/std preprocessing).</item>
@@ -35,6 +35,10 @@ internal sealed class ScoreCam : WeightedCam
     {
         ctx.RequireLayer(Name);
         bool paper = ctx.Get(Variant) == "paper";
+        // The paper variant's score of a row: the class's softmax probability for the logit target (the
+        // paper's p_c), the target's own score for any other target (prob:C gives p_c itself).
+        bool logit = ctx.Target.IsClassLogit;
+        double Paper(ReadOnlySpan<float> row, int slot) => logit ? Statistics.Probability(row, slot) : row[slot];
         int? top = ctx.Get(TopChannels);
         var terms = new List<CamTerms>();
         for (int item = 0; item < ctx.Items.Count; item++)
@@ -47,7 +51,7 @@ internal sealed class ScoreCam : WeightedCam
             if (paper && channels.Length > 0)
             {
                 var zero = ctx.RunRows(x, 1, (_, n, dst) => dst.Clear(), out int bc);
-                baseline = ctx.Classes[item].Select(c => Statistics.Probability(zero.AsSpan(0, bc), c)).ToArray();
+                baseline = ctx.Classes[item].Select(c => Paper(zero.AsSpan(0, bc), c)).ToArray();
             }
             int ci = 0;
             foreach (int cls in ctx.Classes[item])
@@ -59,7 +63,7 @@ internal sealed class ScoreCam : WeightedCam
                     if (paper)
                     {
                         for (int j = 0; j < channels.Length; j++)
-                            w[channels[j]] = (float)(Statistics.Probability(logits.AsSpan(j * per, per), cls) - baseline![ci]);
+                            w[channels[j]] = (float)(Paper(logits.AsSpan(j * per, per), cls) - baseline![ci]);
                     }
                     else
                     {

@@ -38,8 +38,7 @@ internal abstract class PixelGradientMethod : IExplanationMethod
     public virtual GradientRequest? SharedForwardRequest(MethodContext ctx) =>
         DirectRelu(ctx) is { } relu ? InputGradientRequest(ctx, relu) : null;
 
-    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluMode relu) =>
-        new() { ScoreTensor = ctx.Structure.LogitsName, Wrt = [ctx.Model.Input.Name], Relu = relu, SeedIndices = true };
+    private static GradientRequest InputGradientRequest(MethodContext ctx, ReluMode relu) => GradientRuns.Request(ctx, [ctx.Model.Input.Name], relu);
 
     /// <summary>
     /// Input gradients of every (item, class) of the context, as C×H×W: from the pipeline's forward
@@ -52,7 +51,7 @@ internal abstract class PixelGradientMethod : IExplanationMethod
             return InputGradients(ctx, Rows(ctx), relu);
         string input = ctx.Model.Input.Name;
         int n = ctx.Items.Count;
-        return GradientRuns.PerClassSlot(ctx, pass.Backward, (grads, i, _) =>
+        return GradientRuns.PerClassSlot(ctx, pass, (grads, i, _) =>
         {
             var g = grads[input].Data;
             int per = g.Length / n;

@@ -51,7 +51,7 @@ internal sealed class SmoothGrad : PixelGradientMethod
                 classes.Add(ctx.Classes[i]);
             }
         }
-        var maps = baseMethod.Compute(new MethodContext(ctx.Model, ctx.Structure, null, noisy, classes, ctx.Parameters, new()));
+        var maps = baseMethod.Compute(new MethodContext(ctx.Model, ctx.Structure, null, noisy, classes, ctx.Parameters, new()) { Target = ctx.Target });
         // Average over the copies of each (item, class), in the order of the context's pairs.
         var byPair = maps.GroupBy(m => (Item: m.Item / n, m.ClassIndex)).ToDictionary(g => g.Key, g => g.OrderBy(m => m.Item).ToList());
         var result = new List<RawMap>();
