@@ -15,12 +15,13 @@ namespace Salient.Methods;
 /// The engine writes first-order backward graphs only, so H·A is a <b>central finite difference of exact
 /// gradients</b> along A: H·A ≈ (G((1+ε)A) − G((1−ε)A)) / 2ε, ε = <c>step</c> (default 10⁻³). Each of
 /// G((1±ε)A) is the engine's exact gradient on a copy of the model whose layer output is multiplied by
-/// the constant 1±ε (one Mul node after the layer; the two engines are kept with the model). The
-/// error is O(ε²) where the head after the layer is smooth (SiLU, GELU, sigmoid, softmax…). Where
-/// it is piecewise linear (ReLU, max pooling) autograd takes the second derivative as 0 and so does
-/// the difference — unless a ReLU or a max switches between (1−ε)A and (1+ε)A, which a small ε makes rare.
-/// On a head that is linear in A (GAP → Gemm) H·A = 0 and the map equals Grad-CAM's.
-/// </para>
+/// the constant 1±ε (one Mul node after the layer; the two engines are kept with the model). Their
+/// backward passes read the values that only decide a switch — ReLU/Clip masks, the chosen maxima of
+/// max pooling, signs — from the unperturbed pass (<see cref="ForwardPass"/>'s mixed backward), so, as in
+/// autograd, piecewise-linear ops contribute no second derivative even when a unit would flip between
+/// (1−ε)A and (1+ε)A; the smooth ops (SiLU, GELU, sigmoid, softmax…) are differentiated with O(ε²) error.
+/// On a head that is piecewise linear in A (most ReLU CNNs) H·A = 0 and the map is Grad-CAM's, as in the reference.
+/// /// </para>
 /// </summary>
 internal sealed class ShapleyCam : WeightedCam
 {
@@ -34,65 +35,72 @@ internal sealed class ShapleyCam : WeightedCam
     {
         var layer = ctx.RequireLayer(Name);
         double eps = ctx.Get(Step);
-        var relu = GradientRuns.Relu(ctx.Get(CommonParameters.Relu));
+        var model = ctx.Model;
+        var request = new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = GradientRuns.Relu(ctx.Get(CommonParameters.Relu)), SeedIndices = true };
+        var engines = model.Part(_ => new ScaledEngines());
+        var (up, down) = (engines.For(model, layer.Name, 1 + eps), engines.For(model, layer.Name, 1 - eps));
+        var switches = Switches(model.Graph, model.Input.Name);
         var pairs = GradientRuns.ItemClassPairs(ctx);
-        var rows = pairs.Select(p => new GradientRow(ctx.Items[p.Item].Tensor, p.Class)).ToList();
-        var g = GradientRuns.Run(ctx, rows, [layer.Name], relu);
-        var engines = ctx.Model.Part(_ => new ScaledEngines());
-        var up = Gradients(ctx, engines.For(ctx.Model, layer.Name, 1 + eps), rows, layer.Name, relu);
-        var down = Gradients(ctx, engines.For(ctx.Model, layer.Name, 1 - eps), rows, layer.Name, relu);
+        int batch = model.Input.DynamicBatch ? Math.Max(1, GradientRuns.BatchSize(ctx)) : model.Input.FixedBatch;
         var layout = layer.Layout ?? TensorLayout.Nchw;
         var terms = new List<CamTerms>(pairs.Count);
-        for (int r = 0; r < pairs.Count; r++)
+        int per = ctx.Items[0].Tensor.Length;
+        for (int start = 0; start < pairs.Count; start += batch)
         {
-            var a = GradientRuns.AsChw(g[r].Forward[layer.Name], layer.Shape, layout);
-            var gc = GradientRuns.AsChw(g[r].Gradients[layer.Name], layer.Shape, layout);
-            var gu = GradientRuns.AsChw(up[r], layer.Shape, layout);
-            var gd = GradientRuns.AsChw(down[r], layer.Shape, layout);
-            var w = new float[a.C];
-            for (int k = 0; k < a.C; k++)
-            {
-                double s = 0;
-                for (int p = 0; p < a.Plane; p++)
-                {
-                    int i = k * a.Plane + p;
-                    double hvp = ((double)gu.Data[i] - gd.Data[i]) / (2 * eps);
-                    s += gc.Data[i] - 0.5 * hvp;
-                }
-                w[k] = (float)(s / a.Plane);
-            }
-            terms.Add(new CamTerms(pairs[r].Item, pairs[r].Class, a, w));
-        }
-        return terms;
-    }
-
-    /// <summary>∂y^c/∂(layer) of each row through <paramref name="engine"/>, in batches (index seeds).</summary>
-    private static List<float[]> Gradients(MethodContext ctx, GradientEngine engine, List<GradientRow> rows, string layer, ReluMode relu)
-    {
-        var model = ctx.Model;
-        int batch = model.Input.DynamicBatch ? Math.Max(1, GradientRuns.BatchSize(ctx)) : model.Input.FixedBatch;
-        var request = new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer], Relu = relu, SeedIndices = true };
-        var result = new List<float[]>(rows.Count);
-        int per = rows[0].Input.Length;
-        for (int start = 0; start < rows.Count; start += batch)
-        {
-            int n = Math.Min(batch, rows.Count - start);
+            int n = Math.Min(batch, pairs.Count - start);
             if (!model.Input.DynamicBatch && n != batch)
-                throw new SalientException($"the model takes batches of exactly {batch}; Shapley-CAM got {rows.Count} rows");
+                throw new SalientException($"the model takes batches of exactly {batch}; Shapley-CAM got {pairs.Count} (image, class) pairs");
             var data = new float[per * n];
             var cls = new long[n];
             for (int i = 0; i < n; i++)
             {
-                rows[start + i].Input.CopyTo(data, i * per);
-                cls[i] = rows[start + i].ClassIndex;
+                ctx.Items[pairs[start + i].Item].Tensor.CopyTo(data, i * per);
+                cls[i] = pairs[start + i].Class;
             }
             var input = new InputValue(model.Input.Name, model.Input.ShapeFor(n, model.InputSize.Height, model.InputSize.Width), data);
-            using var pass = engine.Build(request, input.Shape).Forward(input);
-            var grad = pass.Backward(cls)[layer];
-            int len = (int)(grad.Length / n);
-            for (int i = 0; i < n; i++) result.Add(grad.Data.AsSpan(i * len, len).ToArray());
+            using var plain = model.Gradients.Build(request, input.Shape).Forward(input);
+            using var plus = up.Build(request, input.Shape).Forward(input);
+            using var minus = down.Build(request, input.Shape).Forward(input);
+            var g = plain.Backward(cls)[layer.Name];
+            var gPlus = plus.Backward(cls, plain, switches)[layer.Name];
+            var gMinus = minus.Backward(cls, plain, switches)[layer.Name];
+            var activation = plain.Value(layer.Name);
+            for (int i = 0; i < n; i++)
+            {
+                var a = Activation.FromTensor(activation, i, layout);
+                var (gc, gu, gd) = (Activation.FromTensor(g, i, layout), Activation.FromTensor(gPlus, i, layout), Activation.FromTensor(gMinus, i, layout));
+                var w = new float[a.C];
+                for (int k = 0; k < a.C; k++)
+                {
+                    double s = 0;
+                    for (int p = 0; p < a.Plane; p++)
+                    {
+                        int e = k * a.Plane + p;
+                        double hvp = ((double)gu.Data[e] - gd.Data[e]) / (2 * eps);
+                        s += gc.Data[e] - 0.5 * hvp;
+                    }
+                    w[k] = (float)(s / a.Plane);
+                }
+                terms.Add(new CamTerms(pairs[start + i].Item, pairs[start + i].Class, a, w));
+            }
         }
-        return result;
+        return terms;
+    }
+
+    /// <summary>Ops whose backward only switches (a mask, a chosen maximum, a sign): autograd gives them a zero second derivative.</summary>
+    private static readonly HashSet<string> SwitchOps = new(StringComparer.Ordinal)
+        { "Relu", "Clip", "LeakyRelu", "PRelu", "MaxPool", "GlobalMaxPool", "ReduceMax", "ReduceMin", "Max", "Min", "Abs" };
+
+    /// <summary>
+    /// The forward tensors whose values only decide such switches: outputs of <see cref="SwitchOps"/>, and
+    /// tensors the model does not compute (the MaxPool indices the engine adds). The scaled passes read these
+    /// from the unperturbed pass, so the difference sees no ReLU or max flipping between (1−ε)A and (1+ε)A.
+    /// </summary>
+    private static Func<string, bool> Switches(Graph graph, string input)
+    {
+        var produced = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes) foreach (var o in n.Outputs) if (o != "") produced[o] = n.OpType;
+        return t => produced.TryGetValue(t, out var op) ? SwitchOps.Contains(op) : t != input && !graph.Initializers.ContainsKey(t);
     }
 
     /// <summary>
