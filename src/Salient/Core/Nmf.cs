@@ -9,8 +9,8 @@ namespace Salient.Core;
 /// projected on ≥ 0 (Cichocki &amp; Phan 2009; scikit-learn's default solver <c>cd</c>), stopped when the sum of
 /// the projected gradients' magnitudes falls below <c>tol</c> times the first iteration's.</item>
 /// <item><see cref="MultiplicativeUpdate"/>: Lee &amp; Seung's multiplicative updates
-/// H ← H ⊙ WᵀX / WᵀWH, W ← W ⊙ XHᵀ / WHHᵀ, stopped when the loss improves by less than <c>tol</c> of the
-/// initial loss over 10 iterations.</item>
+/// W ← W ⊙ XHᵀ / WHHᵀ, then H ← H ⊙ WᵀX / WᵀWH (scikit-learn's solver <c>mu</c> for the Frobenius loss),
+/// stopped when ‖X − WH‖_F improves by less than <c>tol</c> of its initial value over 10 iterations.</item>
 /// </list>
 /// </summary>
 internal static class Nmf
@@ -80,24 +80,30 @@ internal static class Nmf
         return violation;
     }
 
-    /// <summary>Multiplicative updates of W and H in place; returns the iterations run.</summary>
+    /// <summary>
+    /// Multiplicative updates of W and H in place (W first, then H with the new W; a zero denominator
+    /// becomes float32's ε); every 10 iterations it stops when ‖X − WH‖_F has dropped by less than
+    /// <paramref name="tol"/> of its initial value since the last check. Returns the iterations run.
+    /// </summary>
     public static int MultiplicativeUpdate(double[] x, double[] w, double[] h, int n, int m, int k, int maxIterations = 200, double tol = 1e-4)
     {
-        const double Tiny = 1e-12;
-        double initial = Loss(x, w, h, n, m, k), previous = initial;
+        const double Epsilon = 1.1920928955078125e-07;   // float32 machine epsilon
+        double initial = Math.Sqrt(2 * Loss(x, w, h, n, m, k)), previous = initial;
         int iter = 1;
         for (; iter <= maxIterations; iter++)
         {
             // W ← W ⊙ XHᵀ / (W HHᵀ)
             var hht = Gram(h, k, m);
+            var wNew = new double[n * k];
             for (int i = 0; i < n; i++)
                 for (int t = 0; t < k; t++)
                 {
                     double num = 0, den = 0;
                     for (int j = 0; j < m; j++) num += x[i * m + j] * h[t * m + j];
                     for (int r = 0; r < k; r++) den += w[i * k + r] * hht[r * k + t];
-                    w[i * k + t] *= num / Math.Max(den, Tiny);
+                    wNew[i * k + t] = w[i * k + t] * num / (den == 0 ? Epsilon : den);
                 }
+            Array.Copy(wNew, w, w.Length);
             // H ← H ⊙ WᵀX / (WᵀW H)
             var wtw = new double[k * k];
             for (int s = 0; s < k; s++)
@@ -110,14 +116,14 @@ internal static class Nmf
                     double num = 0, den = 0;
                     for (int i = 0; i < n; i++) num += w[i * k + t] * x[i * m + j];
                     for (int r = 0; r < k; r++) den += wtw[t * k + r] * h[r * m + j];
-                    hNew[t * m + j] = h[t * m + j] * num / Math.Max(den, Tiny);
+                    hNew[t * m + j] = h[t * m + j] * num / (den == 0 ? Epsilon : den);
                 }
             Array.Copy(hNew, h, h.Length);
-            if (iter % 10 == 0)
+            if (tol > 0 && iter % 10 == 0)
             {
-                double loss = Loss(x, w, h, n, m, k);
-                if (initial == 0 || (previous - loss) / initial < tol) break;
-                previous = loss;
+                double error = Math.Sqrt(2 * Loss(x, w, h, n, m, k));
+                if (initial == 0 || (previous - error) / initial < tol) break;
+                previous = error;
             }
         }
         return Math.Min(iter, maxIterations);

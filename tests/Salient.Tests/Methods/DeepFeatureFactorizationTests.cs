@@ -79,8 +79,10 @@ public class DeepFeatureFactorizationTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void Concepts_maps_and_concept_classes_match_pytorch_grad_cams_dff()
+    [Theory]
+    [InlineData(false, "maps", "concepts")]
+    [InlineData(true, "mu_maps", "mu_concepts")]
+    public void Concept_vectors_and_maps_match_pytorch_grad_cams_dff_and_scikit_learns_mu_solver(bool multiplicative, string mapsKey, string conceptsKey)
     {
         using var model = CamFamilyReference.Load();
         var items = CamFamilyReference.Items();
@@ -89,14 +91,14 @@ public class DeepFeatureFactorizationTests(ITestOutputHelper output)
         {
             int item = d.GetProperty("item").GetInt32(), k = d.GetProperty("components").GetInt32();
             var a = GradientRuns.AsChw(layerValues.Data.AsSpan(item * 16 * 64, 16 * 64).ToArray(), layerValues.Shape, Salient.Core.TensorLayout.Nchw);
-            var f = DeepFeatureFactorization.Factorize(a, k, multiplicative: false, seed: 0);
-            var maps = d.GetProperty("maps").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
-            var vectors = d.GetProperty("concepts").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+            var f = DeepFeatureFactorization.Factorize(a, k, multiplicative, seed: 0);
+            var maps = d.GetProperty(mapsKey).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+            var vectors = d.GetProperty(conceptsKey).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
             for (int j = 0; j < k; j++)
             {
                 double rm = CamFamilyReference.Correlation(f.Maps[j].Select(v => (double)v).ToArray(), maps[j]);
                 double rv = CamFamilyReference.Correlation(f.Vectors[j], vectors[j]);
-                output.WriteLine($"item {item} concept {j}: map corr {rm:F6} (1 − corr {1 - rm:E1}), vector corr {rv:F6}");
+                output.WriteLine($"{(multiplicative ? "mu" : "cd")} item {item} concept {j}: map corr {rm:F6} (1 − corr {1 - rm:E1}), vector corr {rv:F6}");
                 Assert.True(rm >= 0.999 && rv >= 0.999, $"item {item} concept {j}: map {rm:F6}, vector {rv:F6}");
             }
         }
