@@ -5,12 +5,16 @@ namespace Salient.Tests.Browser;
 /// <summary>
 /// Headless Chromium for the real-browser tests: Debian's <c>/usr/bin/chromium</c> (installed by
 /// <c>.ci/run</c> when missing) driven by Playwright for .NET through the driver inside its NuGet
-/// package — nothing is downloaded (no <c>playwright install</c>). One session per test; dispose it.
+/// package — nothing is downloaded (no <c>playwright install</c>). Used by the report's and the
+/// explorer's page tests (the explorer adds Chromium's fake camera: <see cref="FakeCamera"/>). Dispose it.
 /// </summary>
 public sealed class ChromiumSession : IAsyncDisposable
 {
     /// <summary>The browser binary (override with SALIENT_CHROMIUM).</summary>
     public static string Executable => Environment.GetEnvironmentVariable("SALIENT_CHROMIUM") is { Length: > 0 } p ? p : "/usr/bin/chromium";
+
+    /// <summary>Chromium's fake camera (a generated test pattern), allowed without a prompt.</summary>
+    public static readonly string[] FakeCamera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
 
     private readonly IPlaywright _playwright;
     public IBrowser Browser { get; }
@@ -21,6 +25,8 @@ public sealed class ChromiumSession : IAsyncDisposable
     {
         if (!File.Exists(Executable))
             throw new InvalidOperationException($"{Executable} is missing: install Debian's chromium (`apt-get install -y chromium`; .ci/run does it)");
+        // Playwright's driver must not look for (or fetch) its own browsers.
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var playwright = await Playwright.CreateAsync();
         try
         {
@@ -29,7 +35,7 @@ public sealed class ChromiumSession : IAsyncDisposable
                 ExecutablePath = Executable,
                 Headless = true,
                 // Containers run tests as root, where Chromium's sandbox cannot start.
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", .. extraArgs],
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", .. extraArgs],
                 Timeout = 60_000,
             });
             return new ChromiumSession(playwright, browser);
@@ -45,6 +51,14 @@ public sealed class ChromiumSession : IAsyncDisposable
     public async Task<IPage> NewPageAsync(int width = 1200, int height = 900)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>A fresh page (own context) with the camera allowed for <paramref name="origin"/>.</summary>
+    public async Task<IPage> NewCameraPageAsync(string origin, int width = 1400, int height = 1000)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        await context.GrantPermissionsAsync(["camera"], new BrowserContextGrantPermissionsOptions { Origin = origin.TrimEnd('/') });
         return await context.NewPageAsync();
     }
 

@@ -13,9 +13,9 @@ namespace Salient.Tests.Browser;
 [Collection("web")]
 public sealed class ExplorerPageTests(ServerFixture f) : IAsyncLifetime
 {
-    private BrowserHost _host = null!;
+    private ChromiumSession _host = null!;
 
-    public async Task InitializeAsync() => _host = await BrowserHost.LaunchAsync();
+    public async Task InitializeAsync() => _host = await ChromiumSession.StartAsync(ChromiumSession.FakeCamera);
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -24,7 +24,7 @@ public sealed class ExplorerPageTests(ServerFixture f) : IAsyncLifetime
     [Fact]
     public async Task Pick_an_image_a_layer_a_channel_then_switch_method_and_class()
     {
-        var page = await _host.NewPageAsync(f.Server.Url);
+        var page = await _host.NewCameraPageAsync(f.Server.Url);
         var errors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
         page.PageError += (_, e) => errors.Add(e);
@@ -78,7 +78,7 @@ public sealed class ExplorerPageTests(ServerFixture f) : IAsyncLifetime
     [Fact]
     public async Task Webcam_frames_are_explained_one_request_at_a_time()
     {
-        var page = await _host.NewPageAsync(f.Server.Url);
+        var page = await _host.NewCameraPageAsync(f.Server.Url);
         int inFlight = 0, most = 0, explains = 0;
         page.Request += (_, r) => { if (r.Url.Contains("/api/explain")) { most = Math.Max(most, Interlocked.Increment(ref inFlight)); Interlocked.Increment(ref explains); } };
         page.RequestFinished += (_, r) => { if (r.Url.Contains("/api/explain")) Interlocked.Decrement(ref inFlight); };
@@ -102,7 +102,7 @@ public sealed class ExplorerPageTests(ServerFixture f) : IAsyncLifetime
     [Fact]
     public async Task An_upload_and_a_link_that_opens_a_view()
     {
-        var page = await _host.NewPageAsync(f.Server.Url);
+        var page = await _host.NewCameraPageAsync(f.Server.Url);
         await page.GotoAsync(f.Server.Url);
         await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-state", "ready", Slow);
         await page.SetInputFilesAsync("#file", TestPaths.SharedImage("puppies.jpg"));
