@@ -11,7 +11,8 @@ activations have realistic ranges (no overflow, no dead network). Exports have a
 
 Models: resnet50 (torchvision, 2048 channels at the last feature map), resnet18, mobilenet_v2
 (torchvision's own; the benchmark normally uses shared/models/mobilenetv2-fp32.onnx instead), and the
-big models of the end-to-end benchmark (issue 16): vgg16 (553 MB), convnext_tiny, vit_b_16 (346 MB).
+big models of the end-to-end benchmark (issue 16): vgg16 (553 MB), convnext_tiny, vit_b_16 (346 MB);
+vit_b_16_head (the same with a random instead of a zero head, for token-layer maps and the ViT Grad-CAM bench).
 
     /usr/bin/python3 tools/make_bench_models.py --out /tmp/bigmodels vgg16 resnet50 convnext_tiny vit_b_16
 
@@ -28,7 +29,15 @@ BUILDERS = {
     'vgg16': lambda: torchvision.models.vgg16(),
     'convnext_tiny': lambda: torchvision.models.convnext_tiny(),
     'vit_b_16': lambda: torchvision.models.vit_b_16(),
+    'vit_b_16_head': lambda: vit_with_head(),
 }
+
+
+def vit_with_head():
+    """vit_b_16 whose head is drawn N(0, 0.02²): torchvision zero-initializes it, so every logit and every gradient would be 0."""
+    m = torchvision.models.vit_b_16()
+    torch.nn.init.normal_(m.heads.head.weight, std=0.02)
+    return m
 
 
 def calibrate_bn(model, seed, batches=3, size=224):

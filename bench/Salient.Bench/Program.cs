@@ -15,6 +15,7 @@ public static class Program
         ["shapes"] = ("static shape inference vs a full ONNX Runtime probe on the big models (--models FOLDER)", ShapesBench.Run),
         ["export"] = ("the model written by `salient export` (logits + Grad-CAM map) vs. a plain forward, batch 1 and 8", ExportBench.Run),
         ["evaluation"] = ("evaluate: deletion+insertion (50 steps) and ROAD per (image, method) as a multiple of one forward", EvaluationBench.Run),
+        ["serve"] = ("salient serve under load: POST /api/explain (Grad-CAM) over loopback, req/s and p50/p99 vs the library alone", ServeBench.Run),
         ["gradients"] = ("Grad-CAM, saliency, guided backprop vs. a plain forward; backward build time; peak memory", GradientBench.Run),
     };
 

@@ -71,6 +71,8 @@ public static class Program
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateCommand.Create(stdout, stderr));
         root.Subcommands.Add(SanityCommand.Create(stdout, stderr));
+        root.Subcommands.Add(CompareCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ReportCommand.Create(stdout, stderr));
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(LayersCommand.Create(stdout));
         root.Subcommands.Add(MethodsCommand.Create(stdout));
@@ -78,6 +80,7 @@ public static class Program
         root.Subcommands.Add(ActivationsCommand.Create(stdout));
         root.Subcommands.Add(ExportCommand.Create(stdout, stderr));
         root.Subcommands.Add(MergeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
         root.SetAction(p =>
         {
             if (p.GetValue(version)) stdout.WriteLine(InformationalVersion);

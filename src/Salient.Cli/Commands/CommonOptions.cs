@@ -21,13 +21,14 @@ internal sealed class CommonOptions
     public readonly Option<long?> MaxPixels = new("--max-pixels") { Description = "decoded-pixel limit per image (default 100000000)" };
     public readonly Option<int?> Threads = new("--threads") { Description = "ONNX Runtime intra-op threads (default: one per core)" };
     public readonly Option<string?> Provider = new("--provider") { Description = "execution provider: cpu (default) | cuda" };
+    public readonly Option<string?> Tokens = new("--tokens") { Description = "transformer token layers [N, skip+H·W, C] when their grid is not detected: grid=HxW,skip=N (e.g. grid=14x14,skip=1)" };
 
     /// <summary>The names of the shared options (generated options must not reuse them).</summary>
-    public IEnumerable<string> Names => new Option[] { Model, Labels, Preprocess, Mean, Std, Scale, Bgr, Resize, Size, MaxPixels, Threads, Provider }.Select(o => o.Name);
+    public IEnumerable<string> Names => new Option[] { Model, Labels, Preprocess, Mean, Std, Scale, Bgr, Resize, Size, MaxPixels, Threads, Provider, Tokens }.Select(o => o.Name);
 
     public void AddTo(Command c)
     {
-        foreach (var o in new Option[] { Model, Labels, Preprocess, Mean, Std, Scale, Bgr, Resize, Size, MaxPixels, Threads, Provider })
+        foreach (var o in new Option[] { Model, Labels, Preprocess, Mean, Std, Scale, Bgr, Resize, Size, MaxPixels, Threads, Provider, Tokens })
             c.Options.Add(o);
     }
 
@@ -55,6 +56,7 @@ internal sealed class CommonOptions
             Resize = p.GetValue(Resize) is { } r ? ResizeModes.Parse(r) : null,
             Size = p.GetValue(Size) is { } s ? ParseSize(s) : null,
             MaxPixels = p.GetValue(MaxPixels) ?? 100_000_000,
+            Tokens = p.GetValue(Tokens),
             Runtime = new RuntimeOptions { IntraOpThreads = p.GetValue(Threads) ?? 0, ExecutionProvider = p.GetValue(Provider) ?? "cpu", Verbose = p.GetValue(Program.Verbose) },
         };
         bool custom = mean is not null || std is not null || scale is not null || bgr is not null;
@@ -71,7 +73,7 @@ internal sealed class CommonOptions
     }
 
     /// <summary>One line naming the defaults assumed for a model that says nothing about its labels or preprocessing.</summary>
-    private static void NoteAssumedDefaults(SalientModel model, TextWriter notes)
+    internal static void NoteAssumedDefaults(SalientModel model, TextWriter notes)
     {
         var assumed = new List<string>();
         if (model.Options.Preprocessing is null && model.Sidecar?.Preprocess is null && model.Sidecar?.Mean is null)

@@ -44,11 +44,12 @@ internal static class EvaluateCommand
         var recursive = new Option<bool>("--recursive", "-r") { Description = "also read images in subfolders of folder arguments" };
         var sanityStepsOption = new Option<int>("--sanity-steps") { Description = "--metric sanity: randomization steps (cumulative groups of layers from the logits down)", DefaultValueFactory = _ => 5 };
         var memory = new Option<string>("--memory") { Description = "memory budget for batches, e.g. 512M, 2G", DefaultValueFactory = _ => "1G" };
+        var html = new Option<bool>("--html") { Description = $"also write one self-contained HTML page (the method × metric table, each image's maps), OUT/{ReportOutput.FileName}" };
 
         var cmd = new Command("evaluate", "score explanation methods: deletion, insertion, ROAD, confidence change, pointing game, sparsity");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, metric, map, boxes, layer, cls, steps, baseline, percentiles, seed, target, param, outDir, json, force, recursive, memory, sanityStepsOption }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, metric, map, boxes, layer, cls, steps, baseline, percentiles, seed, target, param, outDir, json, force, recursive, memory, sanityStepsOption, html }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             var metricList = ExplainCommand.Split(p.GetValue(metric)!).ToList();
@@ -118,6 +119,8 @@ internal static class EvaluateCommand
 
             var rows = new List<(string Image, int Class, MetricValue Value)>();
             var errors = new List<(string Image, string Error)>();
+            var page = p.GetValue(html) ? new List<Reporting.ImageReport>() : null;
+            string? pagePath = page is null ? null : ReportOutput.Guard(dir, p.GetValue(force));
             using var ctrlC = new CtrlC();
             bool interrupted = ProgressDisplay.Run(human, "evaluate", files.Count, "images", display =>
             {
@@ -127,7 +130,9 @@ internal static class EvaluateCommand
                     var file = files[i];
                     try
                     {
-                        var values = EvaluateImage(model, file, methods, salientMethods, metrics, options, p.GetValue(cls)!, ExplainCommand.Split(p.GetValue(layer)!), parameters, mapPath, boxList, seedValue + i, anyTarget, out int c);
+                        var values = EvaluateImage(model, file, methods, salientMethods, metrics, options, p.GetValue(cls)!, ExplainCommand.Split(p.GetValue(layer)!), parameters, mapPath, boxList, seedValue + i, anyTarget, out int c,
+                            page is null ? null : (image, logits, explanations) => page.Add(Reporting.ReportSections.Explained(Path.GetFileName(file), image,
+                                ReportOutput.ModelName(model), ReportOutput.Top(model, logits), ReportOutput.Distinct(explanations))));
                         foreach (var v in values) rows.Add((file, c, v));
                         display.Advance(i + 1, display.Interactive ? null : $"{file}: class {c}, {values.Count} values");
                     }
@@ -159,6 +164,17 @@ internal static class EvaluateCommand
                 OutputFolder.Guard(curvesPath, () => File.WriteAllText(curvesPath, Curves(rows)));
             var plots = WritePlots(dir, rows, summary, methods, metrics);
             if (asJson) stdout.WriteLine(JsonSerializer.Serialize(document, FiniteJson.Compact));
+            if (page is not null)
+            {
+                ReportOutput.Write(pagePath!, new Reporting.ReportDocument
+                {
+                    Title = $"Salient evaluation: {string.Join(", ", methods)} on {(files.Count == 1 ? Path.GetFileName(files[0]) : $"{files.Count} images")}",
+                    Images = page, Metrics = ReportOutput.MetricTable(summary, methods, metrics),
+                    Models = [Reporting.ReportSections.Model(model, ReportOutput.ModelName(model))],
+                    Made = ReportOutput.Provenance(p), Notes = errors.Select(e => $"failed: {e.Image}: {e.Error}").ToList(),
+                });
+                human.WriteLine($"wrote {pagePath}");
+            }
             if (metrics.Count > 0) PrintTable(human, summary, methods, metrics);
             human.WriteLine($"wrote {jsonPath}, {csvPath}{(File.Exists(curvesPath) ? $", {curvesPath}" : "")}{(plots > 0 ? $" and {plots} plots (PNG)" : "")}");
             if (errors.Count > 0) stderr.WriteLine($"{errors.Count} of {files.Count} images failed (listed above); the others were evaluated");
@@ -171,9 +187,10 @@ internal static class EvaluateCommand
     /// <summary>One image: forward, class, every method's map on the input grid, the metrics.</summary>
     private static IReadOnlyList<MetricValue> EvaluateImage(SalientModel model, string file, List<string> methods, List<string> salientMethods,
         IReadOnlyList<string> metrics, EvaluationOptions options, string classSpec, List<string> layers, Dictionary<string, string> parameters,
-        string? mapPath, List<BoxFile.Entry>? boxList, int seed, Target? target, out int cls)
+        string? mapPath, List<BoxFile.Entry>? boxList, int seed, Target? target, out int cls, Action<RgbImage, float[], IReadOnlyList<Explanation>>? shown = null)
     {
-        var item = model.Prepare(model.LoadImage(file));
+        var image = model.LoadImage(file);
+        var item = model.Prepare(image);
         TargetScore? score = null;
         float[] logits;
         if (target is null)
@@ -201,6 +218,7 @@ internal static class EvaluateCommand
                 Methods = salientMethods, Layers = layers, Parameters = parameters, MemoryBudgetBytes = options.MemoryBudget,
                 Classes = target is null ? [cls.ToString(CultureInfo.InvariantCulture)] : [classSpec], Target = target,
             });
+            shown?.Invoke(image, result.Logits[0], result.Explanations);
             computed = result.Explanations.GroupBy(e => e.Method).ToDictionary(g => g.Key, g =>
             {
                 var e = g.First();
@@ -224,7 +242,7 @@ internal static class EvaluateCommand
 
     internal sealed record Summary(string Method, string Metric, double Mean, double Low, double High, int N, List<(string Image, int Class, double Value)> PerImage);
 
-    private static List<Summary> Summarize(List<(string Image, int Class, MetricValue Value)> rows, List<string> methods, IReadOnlyList<string> metrics, int seed)
+    internal static List<Summary> Summarize(List<(string Image, int Class, MetricValue Value)> rows, List<string> methods, IReadOnlyList<string> metrics, int seed)
     {
         var list = new List<Summary>();
         foreach (var m in methods)

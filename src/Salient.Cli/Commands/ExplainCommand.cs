@@ -39,15 +39,16 @@ internal static class ExplainCommand
         var recursive = new Option<bool>("--recursive", "-r") { Description = "also read images in subfolders of folder arguments" };
         var shard = new Option<string?>("--shard") { Description = "I/N: do only this worker's share of the inputs (stable hash of each input's path relative to its folder argument), writing into OUT/shard-I-of-N; join with `salient merge OUT`" };
         var param = new Option<string[]>("--param") { Description = "method parameter NAME=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
+        var html = new Option<bool>("--html") { Description = $"also write one self-contained HTML page of the results, OUT/{ReportOutput.FileName} (docs/report.md)" };
 
         // One option per declared method parameter (generated from the declarations); each sets the
         // request parameter of the same name and wins over --param.
-        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--target", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory", "--shard"]);
+        var methodOptions = MethodOptions.Create(except: [.. common.Names, "--method", "--layer", "--class", "--target", "--out", "--colormap", "--alpha", "--raw", "--json", "--param", "--force", "--skip-existing", "--recursive", "--colorbar", "--normalize", "--full-resolution", "--memory", "--shard", "--html"]);
 
         var cmd = new Command("explain", "write heatmap panels (original | heatmap | overlay) showing where the model looks");
         cmd.Arguments.Add(images);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { method, layer, cls, target, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory, shard }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { method, layer, cls, target, outDir, colormap, alpha, raw, json, force, skipExisting, recursive, param, scale, normalize, fullRes, memory, shard, html }) cmd.Options.Add(o);
         foreach (var (o, _) in methodOptions) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
@@ -80,15 +81,23 @@ internal static class ExplainCommand
             var existing = p.GetValue(force) ? ExplainOutput.Existing.Force : p.GetValue(skipExisting) ? ExplainOutput.Existing.Skip : ExplainOutput.Existing.Refuse;
             bool asJson = p.GetValue(json);
             var human = asJson ? stderr : stdout;   // --json: stdout is only JSON
-            var files = CommonOptions.ExpandImages(p.GetValue(images), "explain", p.GetValue(recursive));
+            // `salient explain MODEL.onnx IMAGE…`: a first argument ending in .onnx is the model (when --model is not given).
+            var inputs = p.GetValue(images) ?? [];
+            string? modelArgument = null;
+            if (inputs.Length > 1 && p.GetValue(common.Model) is null && inputs[0].EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                (modelArgument, inputs) = (inputs[0], inputs[1..]);
+            var files = CommonOptions.ExpandImages(inputs, "explain", p.GetValue(recursive));
             var part = p.GetValue(shard) is { } shardText ? Sharding.Parse(shardText) : (Sharding.Shard?)null;
-            var keys = part is null ? null : Sharding.Keys(p.GetValue(images), files);
+            var keys = part is null ? null : Sharding.Keys(inputs, files);
             var mine = part is { } sh ? files.Where(f => Sharding.Owns(sh, keys![f])).ToList() : files;
             var total = Stopwatch.StartNew();
-            using var model = common.LoadModel(p, stderr);
+            using var model = common.LoadModel(p, stderr, modelArgument);
             var loadTime = total.Elapsed;
             string dir = part is { } shd ? Path.Combine(p.GetValue(outDir)!, shd.Folder) : p.GetValue(outDir)!;
             var failures = new List<ImageOutcome>();
+            var page = p.GetValue(html) ? new List<Reporting.ImageReport>() : null;
+            string? pagePath = page is null ? null : ReportOutput.Guard(dir, p.GetValue(force) || p.GetValue(skipExisting));
+            var warned = new HashSet<string>(StringComparer.Ordinal); // each warning once per run
             int done = 0;
             bool interrupted;
             using var ctrlC = new CtrlC();
@@ -109,7 +118,15 @@ internal static class ExplainCommand
                         foreach (var o in FolderRun.Explain(model, todo, request, progress: progress, cancellationToken: ctrlC.Token))
                         {
                             done++;
-                            if (o.Succeeded) { output.Write(o, display.Interactive ? null : human); continue; }
+                            if (o.Succeeded)
+                            {
+                                output.Write(o, display.Interactive ? null : human);
+                                page?.Add(Reporting.ReportSections.Explained(Path.GetFileName(o.Path), o.Image!, ReportOutput.ModelName(model),
+                                    ReportOutput.Top(model, o.Logits!), ReportOutput.Distinct(o.Explanations), cm, a));
+                                foreach (var w in o.Explanations.Select(e => e.Warning).OfType<string>().Distinct())
+                                    if (warned.Add(w)) stderr.WriteLine($"warning: {w}");
+                                continue;
+                            }
                             // A single image: its error is the command's error (one line, exit code 1).
                             if (files.Count == 1 && part is null) ExceptionDispatchInfo.Capture(o.Error!).Throw();
                             failures.Add(o);
@@ -120,6 +137,16 @@ internal static class ExplainCommand
                     }
                     catch (OperationCanceledException) when (ctrlC.Token.IsCancellationRequested) { return true; }
                 }, enabled: todo.Count > 1);
+                if (page is not null)
+                {
+                    ReportOutput.Write(pagePath!, new Reporting.ReportDocument
+                    {
+                        Title = $"Salient: {string.Join(", ", request.Methods)} on {(mine.Count == 1 ? Path.GetFileName(mine[0]) : $"{mine.Count} images")}",
+                        Images = page, Models = [Reporting.ReportSections.Model(model, ReportOutput.ModelName(model))],
+                        Made = ReportOutput.Provenance(p), Notes = failures.Select(f => $"failed: {f.Path}: {f.ErrorMessage}").ToList(),
+                    });
+                    human.WriteLine($"wrote {pagePath}");
+                }
                 human.WriteLine($"wrote {output.ResultsPath}");
                 human.WriteLine($"wrote {output.WriteSummary(loadTime, total.Elapsed)}");
             }

@@ -219,6 +219,7 @@ internal sealed class ExplainOutput : IDisposable
             ["crop"] = new { x = e.Geometry.X, y = e.Geometry.Y, width = e.Geometry.Width, height = e.Geometry.Height },
             ["class_agnostic"] = e.ClassAgnostic,
             ["normalize"] = e.NormalizedAcrossClasses ? "global" : "map",
+            ["warning"] = e.Warning,
             ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
             ["timings_ms"] = new { decode_preprocess = o.DecodeTime.TotalMilliseconds, forward = o.ForwardTime.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
         };

@@ -34,7 +34,8 @@ internal static class LayersCommand
                     input = new { name = model.Input.Name, layout = model.Input.Layout.ToString().ToUpperInvariant(), channels = model.Input.Channels, height = model.Input.Height, width = model.Input.Width, dynamic_batch = model.Input.DynamicBatch, type = model.Input.Type.ToString().ToLowerInvariant(), probed_size = new[] { model.InputSize.Width, model.InputSize.Height } },
                     output = s.OutputName, logits = s.LogitsName, ends_in_softmax = s.EndsInSoftmax, classes = s.ClassCount,
                     default_layer = defaultLayer, total_parameters = total,
-                    layers = rows.Select(l => new { index = l.Index, name = l.Name, op = l.OpType, node = l.NodeName, shape = l.Shape, parameters = l.Parameters, candidate = l.IsCandidate, is_default = l.Name == defaultLayer }),
+                    layers = rows.Select(l => new { index = l.Index, name = l.Name, op = l.OpType, node = l.NodeName, shape = l.Shape, parameters = l.Parameters, candidate = l.IsCandidate, is_default = l.Name == defaultLayer,
+                        tokens = l.Tokens is { } t ? new { grid = new[] { t.H, t.W }, skip = t.Skip } : null }),
                 };
                 stdout.WriteLine(JsonSerializer.Serialize(doc, FiniteJson.Indented));
                 return 0;
@@ -53,11 +54,14 @@ internal static class LayersCommand
             foreach (var l in rows)
             {
                 string mark = l.Name == defaultLayer ? "[green]★ default[/]" : l.IsCandidate ? "•" : "";
+                if (l.Tokens is { } t) mark += $" tokens {t.H}×{t.W}" + (t.Skip > 0 ? $"+{t.Skip}" : "");
                 table.AddRow(l.Index.ToString(), Markup.Escape(l.Name), Markup.Escape(l.OpType), Markup.Escape(FormatShape(l.Shape, model.Input.DynamicBatch)), l.Parameters > 0 ? l.Parameters.ToString("N0") : "", mark);
             }
             con.Write(table);
             con.MarkupLine($"[bold]Total parameters[/] {total:N0} ({Term.Human(total)})    [bold]layers[/] {s.Layers.Count}, candidates (•) {s.Layers.Count(l => l.IsCandidate)}");
             con.MarkupLine($"[bold]Default target layer[/] {Markup.Escape(defaultLayer)}");
+            if (s.Layers.Any(l => l.Tokens is not null))
+                con.MarkupLine("Token layers (tokens H×W+S: S leading class/register tokens, then an H×W patch grid) are read as maps; --tokens grid=HxW,skip=S overrides the detection");
             return 0;
         });
         return cmd;

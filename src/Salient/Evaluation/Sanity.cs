@@ -130,41 +130,10 @@ internal static class Sanity
         }, StringComparer.OrdinalIgnoreCase);
     }
 
-    /// <summary>Spearman's ρ: Pearson correlation of the ranks (ties get their average rank); 0 when either map is constant.</summary>
-    public static double Spearman(float[] a, float[] b)
-    {
-        if (a.Length != b.Length) throw new ArgumentException("maps of different sizes");
-        return Pearson(Ranks(a), Ranks(b));
-    }
+    /// <summary>Spearman's ρ: Pearson correlation of the ranks (ties get their average rank); 0 when either map is constant (<see cref="Agreement.Spearman"/>).</summary>
+    public static double Spearman(float[] a, float[] b) => Agreement.Spearman(a, b);
 
-    internal static double[] Ranks(float[] v)
-    {
-        var order = Enumerable.Range(0, v.Length).ToArray();
-        var keys = (float[])v.Clone();
-        Array.Sort(keys, order);
-        var ranks = new double[v.Length];
-        int i = 0;
-        while (i < order.Length)
-        {
-            int j = i + 1;
-            while (j < order.Length && keys[j] == keys[i]) j++;
-            double r = (i + j - 1) / 2.0 + 1;
-            for (int k = i; k < j; k++) ranks[order[k]] = r;
-            i = j;
-        }
-        return ranks;
-    }
-
-    private static double Pearson(double[] x, double[] y)
-    {
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double dx = x[i] - mx, dy = y[i] - my;
-            sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
-        }
-        return sxx <= 0 || syy <= 0 ? 0 : sxy / Math.Sqrt(sxx * syy);
-    }
+    internal static double[] Ranks(float[] v) => Agreement.Ranks(v);
 
     /// <summary>
     /// Single-scale SSIM (Wang et al. 2004) of two maps in [0, 1]: dynamic range L = 1, C1 = (0.01 L)²,

@@ -27,6 +27,7 @@ public static class Explainer
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(request);
         using var lease = model.Enter(); // a Dispose on another thread waits for this call to end before freeing sessions
+        using var cancellation = Core.AmbientCancellation.Enter(cancellationToken); // checked between batches inside methods
         if (items.Count == 0) throw new ArgumentException("no images to explain", nameof(items));
         if (items.Any(i => i is null)) throw new ArgumentNullException(nameof(items), "an item is null");
         var structure = model.Structure();
@@ -123,7 +124,7 @@ public static class Explainer
                     Pass = pass,
                     Compose = name => OnInputGrid(Run(MethodRegistry.Get(name)), items),
                 })));
-            var combined = Combine(method, perLayer, items, Scores, watch.Elapsed).ToList();
+            var combined = Combine(structure, method, perLayer, items, Scores, watch.Elapsed).ToList();
             if (!method.ClassAgnostic) return combined;
             return combined.SelectMany(e => itemClasses[e.Item].Select(c => e.With(Scores(e.Item, c), classAgnostic: true))).ToList();
         }
@@ -198,7 +199,7 @@ public static class Explainer
         return program.Forward(model.Pack(items));
     }
 
-    private static IEnumerable<Explanation> Combine(IExplanationMethod method,
+    private static IEnumerable<Explanation> Combine(ModelStructure structure, IExplanationMethod method,
         List<(string Layer, IReadOnlyList<RawMap> Maps)> perLayer, IReadOnlyList<PreparedInput> items, Func<int, int, ExplanationScores> scores, TimeSpan elapsed)
     {
         var first = perLayer[0].Maps;
@@ -246,6 +247,7 @@ public static class Explainer
                 ChannelCount = perLayer.Count == 1 ? r.ChannelCount : 0,
                 ImageValued = method.ImageValued,
                 Elapsed = elapsed,
+                Warning = method.UsesLayer && perLayer.Count == 1 && raw.All(v => v == 0) ? ZeroMapWarning(structure, method, perLayer[0].Layer) : null,
             };
         }
     }
@@ -266,6 +268,17 @@ public static class Explainer
             probability = (float)cb.ClassProbability(scoreRow, slot);
         }
         return new ExplanationScores(d.ClassIndex, d.Label, logit, probability, target.Spec, score);
+    }
+
+    /// <summary>Why a layer method's map is all zero, as far as the structure tells.</summary>
+    private static string ZeroMapWarning(ModelStructure s, IExplanationMethod method, string layer)
+    {
+        var info = s.Layers.FirstOrDefault(l => l.Name == layer);
+        if (info is { ClassTokenOnly: true })
+            return $"the {method.Name} map at layer '{layer}' is all zero: this token layer comes after the model's last attention, where only the class token " +
+                $"reaches the output, so its patch tokens get no gradient; use a layer at or before the last attention, e.g. the default '{s.DefaultLayer}'";
+        return $"the {method.Name} map at layer '{layer}' is all zero: no position has a positive weighted sum of channels (the ReLU removes everything) " +
+            "or no gradient reaches the layer; try another layer, another class, or a method without the ReLU (eigencam)";
     }
 
     /// <summary>A raw map scaled to [0,1] the method's way.</summary>

@@ -35,6 +35,11 @@ public sealed class Explanation
     public TimeSpan Elapsed { get; init; }
     /// <summary>True for class-agnostic methods (Eigen-CAM): the map was computed once and is the same for every class of the image.</summary>
     public bool ClassAgnostic { get; init; }
+    /// <summary>
+    /// Set when the map says nothing: a layer method's map that is all zero, with the reason (e.g. a
+    /// transformer layer after the last attention, where only the class token reaches the output); else null.
+    /// </summary>
+    public string? Warning { get; init; }
     /// <summary>True when <see cref="Normalized"/> shares its scale with the other classes of the image (<see cref="ExplainRequest.NormalizeAcrossClasses"/>).</summary>
     public bool NormalizedAcrossClasses { get; init; }
 
@@ -46,7 +51,7 @@ public sealed class Explanation
         Target = scores?.Target ?? Target, Score = scores?.Score ?? Score,
         RawMap = RawMap, Height = Height, Width = Width, Normalized = normalized ?? Normalized,
         RawChannels = RawChannels, ChannelCount = ChannelCount, ImageValued = ImageValued, Geometry = Geometry, Elapsed = Elapsed,
-        ClassAgnostic = classAgnostic ?? ClassAgnostic, NormalizedAcrossClasses = acrossClasses ?? NormalizedAcrossClasses,
+        ClassAgnostic = classAgnostic ?? ClassAgnostic, NormalizedAcrossClasses = acrossClasses ?? NormalizedAcrossClasses, Warning = Warning,
     };
 
     /// <summary>The normalized map resampled onto the original image (its pixel grid; zero outside the crop).</summary>

@@ -31,6 +31,7 @@ internal static class GradientRuns
         int per = rows[0].Input.Length;
         for (int start = 0; start < rows.Count; start += batch)
         {
+            Core.AmbientCancellation.ThrowIfRequested();
             int n = Math.Min(batch, rows.Count - start);
             if (!model.Input.DynamicBatch && n != batch) n = batch; // fixed batch: rows.Count is a multiple (batch is 1 in practice)
             var data = new float[per * n];
@@ -142,6 +143,10 @@ internal static class GradientRuns
     /// <summary>A gradient/activation tensor row of a 4-D layer as C×H×W.</summary>
     public static Activation AsChw(float[] row, long[] shape, TensorLayout layout) =>
         Activation.FromTensor(new TensorValue("", Onnx.DataType.Float, [1, .. shape[1..]], row), 0, layout);
+
+    /// <summary>A gradient/activation tensor row of a target layer (4-D map or token layer) as C×H×W.</summary>
+    public static Activation AsChw(float[] row, Models.LayerInfo layer) =>
+        Activation.FromLayer(new TensorValue(layer.Name, Onnx.DataType.Float, [1, .. layer.Shape[1..]], row), 0, layer);
 
     /// <summary>The names of the ReLU backward modes (the choices of the <c>relu</c> parameter).</summary>
     public static IReadOnlyList<string> ReluNames => ReluMode.All.Select(m => m.Name).ToList();

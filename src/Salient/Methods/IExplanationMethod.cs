@@ -52,6 +52,8 @@ internal interface IExplanationMethod
     IReadOnlyList<Parameter> Parameters => [];
     /// <summary>True for methods that run many forward passes per image (perturbation methods): folder runs then explain one image at a time.</summary>
     bool ManyForwardPasses => false;
+    /// <summary>True for methods that differentiate the model (they cannot run on a model without gradient rules, e.g. QOperator int8).</summary>
+    bool NeedsGradients => false;
     /// <summary>Methods whose maps this one combines (guided Grad-CAM uses Grad-CAM's); the pipeline computes them (<see cref="MethodContext.Compose"/>).</summary>
     IReadOnlyList<string> Composes => [];
     /// <summary>Computes one raw map per (item, class) of the context.</summary>

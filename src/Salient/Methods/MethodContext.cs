@@ -114,7 +114,7 @@ internal sealed class MethodContext
         Layer ?? throw new SalientException($"method '{method}' needs a target layer");
 
     /// <summary>The target layer's activation of one item as a C×H×W array (whatever the tensor's layout).</summary>
-    public Activation LayerActivation(int item) => Activation.FromTensor(Forward(RequireLayer("this").Name), item, Layer!.Layout ?? TensorLayout.Nchw);
+    public Activation LayerActivation(int item) => Activation.FromLayer(Forward(RequireLayer("this").Name), item, Layer!);
 
     /// <summary>The target score of a slot (for the logit target: the class logit) on item <paramref name="item"/> as given.</summary>
     public float Logit(int item, int cls)

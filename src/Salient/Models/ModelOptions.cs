@@ -15,6 +15,12 @@ public sealed record ModelOptions
     public (int Width, int Height)? Size { get; init; }
     /// <summary>Default target layer ("auto" when null and the sidecar names none).</summary>
     public string? DefaultLayer { get; init; }
+    /// <summary>
+    /// Token layers of transformers, when their patch grid cannot be detected: <c>grid=14x14,skip=1</c>
+    /// (the patch grid H×W and the number of leading non-patch tokens — class, distillation, register
+    /// tokens — before it; either part may be left out). Null: detected from the patch embedding.
+    /// </summary>
+    public string? Tokens { get; init; }
     public RuntimeOptions Runtime { get; init; } = RuntimeOptions.Default;
     /// <summary>Decoded-pixel limit for images (decompression-bomb guard).</summary>
     public long MaxPixels { get; init; } = 100_000_000;

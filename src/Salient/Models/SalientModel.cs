@@ -43,6 +43,7 @@ public sealed class SalientModel : IDisposable
         else if (sidecar?.Size is { Length: 2 } s) InputSize = (s[0], s[1]);
         else InputSize = (224, 224);
         DefaultLayerName = options.DefaultLayer ?? sidecar?.Layer ?? "auto";
+        _tokens = TokenOverride.Parse(options.Tokens);
         _givenLabels = LoadLabels(path, options, sidecar) ?? builtInLabels;
     }
 
@@ -217,6 +218,8 @@ public sealed class SalientModel : IDisposable
     }
 
 
+    private readonly TokenOverride? _tokens;
+
     /// <summary>Shapes, layouts, layer table and default layer for an input size (default: <see cref="InputSize"/>).</summary>
     public ModelStructure Structure(int? height = null, int? width = null)
     {
@@ -225,7 +228,7 @@ public sealed class SalientModel : IDisposable
         return _structures.GetOrAdd(key, k => new Lazy<ModelStructure>(() =>
         {
             var shapes = Probe(Input.ShapeFor(Input.DynamicBatch ? 1 : Input.FixedBatch, k.H, k.W)).Shapes;
-            var s = new ModelStructure(Graph, Input, shapes);
+            var s = new ModelStructure(Graph, Input, shapes, _tokens);
             return s;
         })).Value;
     }
@@ -374,9 +377,8 @@ public sealed class SalientModel : IDisposable
         for (int b = 0; b < items.Count; b++)
         {
             var l = logits.Data.AsSpan(b * classes, classes).ToArray();
-            var p = (structure.EndsInSoftmax || sigmoidInput is not null) && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : Statistics.Softmax(l);
-            result[b] = Enumerable.Range(0, classes).OrderByDescending(i => l[i]).Take(Math.Max(1, top))
-                .Select(i => new Prediction(i, ClassName(i), l[i], p[i])).ToList();
+            var p = (structure.EndsInSoftmax || sigmoidInput is not null) && probs.Length == logits.Length ? probs.Data.AsSpan(b * classes, classes).ToArray() : null;
+            result[b] = Top(l, p, top);
         }
         return result;
     }
@@ -387,6 +389,17 @@ public sealed class SalientModel : IDisposable
         var p = g.Producer(g.Outputs[0].Name);
         while (p is not null && p.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze") p = g.Producer(p.Inputs[0]);
         return p is { OpType: "Sigmoid" } ? p.Inputs[0] : null;
+    }
+
+    /// <summary>
+    /// The <paramref name="top"/> classes of one image's logits, best first, with softmax probabilities
+    /// (<paramref name="probabilities"/> when the model computes them itself, else the softmax of the logits).
+    /// </summary>
+    internal IReadOnlyList<Prediction> Top(float[] logits, float[]? probabilities, int top)
+    {
+        var p = probabilities ?? Statistics.Softmax(logits);
+        return Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(Math.Max(1, top))
+            .Select(i => new Prediction(i, ClassName(i), logits[i], p[i])).ToList();
     }
 
     /// <summary>

@@ -20,6 +20,8 @@ internal sealed record ProbeResult(Dictionary<string, TensorShape> Shapes, Dicti
 {
     /// <summary>How many tensors ORT had to be asked for (0: static inference resolved everything, no session was created).</summary>
     public int OrtOutputs { get; init; }
+    /// <summary>How many nodes the ORT probe ran: only those the open tensors need (0 when no session was created).</summary>
+    public int OrtNodes { get; init; }
 }
 
 /// <summary>
@@ -94,20 +96,22 @@ internal static class ShapeProbe
             if (count <= smallLimit && t.Value is { } v) small[name] = new Tensor(name, v.Type, v.Dims, v.Data);
             else if (count <= smallLimit && t.Type is DataType.Int64 or DataType.Int32) open.Add(name);
         }
-        if (open.Count > 0) RunOrt(graph, open, inputName, inputType, inputShape, options, smallLimit, weights, shapes, small);
-        return new ProbeResult(shapes, small, sw.Elapsed) { OrtOutputs = open.Count };
+        int ortNodes = open.Count > 0 ? RunOrt(graph, open, inputName, inputType, inputShape, options, smallLimit, weights, shapes, small) : 0;
+        return new ProbeResult(shapes, small, sw.Elapsed) { OrtOutputs = open.Count, OrtNodes = ortNodes };
     }
 
     /// <summary>
-    /// The ORT probe: one run of the model with <paramref name="names"/> as its outputs (every
-    /// intermediate, before static inference existed; now only what inference left open).
+    /// The ORT probe: one run of the smallest subgraph that yields <paramref name="names"/> (every
+    /// intermediate, before static inference existed; now only what inference left open), with them as
+    /// its outputs. Returns how many nodes it ran.
     /// </summary>
-    internal static void RunOrt(Graph graph, IReadOnlyList<string> names, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options,
+    internal static int RunOrt(Graph graph, IReadOnlyList<string> names, string inputName, DataType inputType, long[] inputShape, RuntimeOptions options,
         int smallLimit, SharedWeights? weights, Dictionary<string, TensorShape> shapes, Dictionary<string, Tensor> small)
     {
         var g = graph.Clone();
         g.Outputs.Clear();
         foreach (var name in names) g.Outputs.Add(new ValueInfo(name, DataType.Undefined, null));
+        g.KeepOnlyWhatOutputsNeed();
         using var so = options.CreateSessionOptions();
         so.AddSessionConfigEntry("session.disable_prepacking", "1");   // one run: packing weights would cost more than it saves
         InferenceSession session;
@@ -134,6 +138,7 @@ internal static class ShapeProbe
                 }
             }
         }
+        return g.Nodes.Count;
     }
 
     /// <summary>The old probe, kept for the tests that hold static inference against it: ORT with every intermediate exposed.</summary>

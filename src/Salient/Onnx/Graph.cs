@@ -78,7 +78,8 @@ internal sealed class Graph
 
     /// <summary>
     /// Drops every node and initializer that no graph output needs (nodes must be in topological
-    /// order), so ORT computes nothing else.
+    /// order), so ORT computes nothing else. What a kept node's subgraphs (If/Loop/Scan) read from the
+    /// outer scope is needed too.
     /// </summary>
     public void KeepOnlyWhatOutputsNeed()
     {
@@ -89,7 +90,7 @@ internal sealed class Graph
             var n = Nodes[k];
             if (!n.Outputs.Any(need.Contains)) continue;
             kept.Add(n);
-            foreach (var input in n.Inputs) if (input != "") need.Add(input);
+            foreach (var input in n.Inputs.Concat(SubgraphInputs(n))) if (input != "") need.Add(input);
         }
         kept.Reverse();
         Nodes.Clear();

@@ -162,6 +162,7 @@ internal sealed class BatchRunner
         {
             for (int b = 0; b < batches; b++)
             {
+                Core.AmbientCancellation.ThrowIfRequested();
                 int start = b * bs, n = Math.Min(bs, count - start);
                 BufferSet? next = null;
                 if (b + 1 < batches)

@@ -99,15 +99,30 @@ internal sealed class SharedWeights : IDisposable
     public InferenceSession CreateSession(Graph graph, SessionOptions options)
     {
         var bytes = Prepare(graph, options, _useFile);
-        try { return new InferenceSession(bytes, options, Container); }
+        try { return Open(bytes, options); }
         catch (OnnxRuntimeException e) when (_useFile && e.Message.Contains("xternal data", StringComparison.Ordinal))
         {
             // ORT refused the file reference (a path it resolves differently): from now on the
             // constants travel inline in the model bytes; still shared, so still one copy at run time.
             _useFile = false;
-            return new InferenceSession(Prepare(graph, options, false), options, Container);
+            return Open(Prepare(graph, options, false), options);
         }
     }
+
+    // Integer-arithmetic kernels (QLinearConv…) cannot put their pre-packed weights in a shared container
+    // (ORT refuses the session): such a model's sessions pre-pack on their own; the weights stay shared.
+    private InferenceSession Open(byte[] bytes, SessionOptions options)
+    {
+        if (!_prePackShared) return new InferenceSession(bytes, options);
+        try { return new InferenceSession(bytes, options, Container); }
+        catch (OnnxRuntimeException e) when (e.Message.Contains("pre-packed weights", StringComparison.Ordinal))
+        {
+            _prePackShared = false;
+            return new InferenceSession(bytes, options);
+        }
+    }
+
+    private volatile bool _prePackShared = true;
 
     private volatile bool _useFile = true;
 

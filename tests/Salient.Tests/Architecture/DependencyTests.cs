@@ -17,7 +17,7 @@ public class DependencyTests
     public static readonly IReadOnlyDictionary<string, int> Rank = new Dictionary<string, int>
     {
         ["Core"] = 0, ["Imaging"] = 1, ["Onnx"] = 2, ["Runtime"] = 3, ["Models"] = 4, ["Autodiff"] = 5,
-        ["Perturbation"] = 6, ["Methods"] = 7, ["Visualization"] = 7, ["Explain"] = 8, ["Export"] = 8, ["Evaluation"] = 9, ["Rendering"] = 9,
+        ["Perturbation"] = 6, ["Methods"] = 7, ["Visualization"] = 7, ["Explain"] = 8, ["Export"] = 8, ["Evaluation"] = 9, ["Rendering"] = 9, ["Reporting"] = 10,
     };
 
     /// <summary>Salient.X[.…] → X; the root namespace and everything else → not a node.</summary>

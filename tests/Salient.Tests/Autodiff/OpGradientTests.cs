@@ -49,6 +49,14 @@ public class OpGradientTests
 
     private static string N(TinyGraph t, string op, string[] inputs, params (string, object)[] attrs) => Attrs(t.Node(op, inputs), attrs).Outputs[0];
 
+    /// <summary>A constant bool `true`: Dropout's training_mode input.</summary>
+    private static string TrainingMode(TinyGraph t)
+    {
+        string name = "training_mode_true";
+        t.G.Initializers[name] = new Tensor(name, DataType.Bool, [], new[] { true });
+        return name;
+    }
+
     private static Body Conv(long[] w, params (string, object)[] attrs) => (t, r) =>
         N(t, "Conv", ["x", t.Random(w, r, -0.5f, 0.5f)], attrs);
 
@@ -235,6 +243,7 @@ public class OpGradientTests
         ["cast_float_to_float"] = C(13, S4, (t, r) => t.Op("Mul", N(t, "Cast", ["x"], ("to", (long)DataType.Float)), t.Random(S4, r))),
         ["castlike_float_opset15"] = C(15, S4, (t, r) => t.Op("Mul", t.Op("CastLike", "x", t.Scalar(0f)), t.Random(S4, r))),
         ["dropout_identity_inference"] = C(13, S4, (t, r) => t.Op("Mul", t.Op("Identity", t.Op("Dropout", "x")), t.Random(S4, r))),
+        ["dropout_training_ratio0_opset13"] = C(13, S4, (t, r) => t.Op("Mul", t.Op("Dropout", "x", t.Scalar(0f), TrainingMode(t)), t.Random(S4, r))),
 
         // ---- resize ----
         ["resize_nearest_asymmetric_floor_x2"] = C(13, [1, 2, 3, 4], (t, r) => N(t, "Resize", ["x", "", t.Floats([4], [1, 1, 2, 2])], ("mode", "nearest"), ("coordinate_transformation_mode", "asymmetric"), ("nearest_mode", "floor"))),

@@ -104,6 +104,26 @@ public class ShapeInferenceTests
     }
 
     [Fact]
+    public void The_ORT_probe_runs_only_the_nodes_that_the_open_tensors_need()
+    {
+        // A chain static inference resolves (three Convs) and a side branch it does not know (TopK):
+        // ORT must run the TopK alone, not the Convs.
+        var t = new Salient.Tests.Autodiff.TinyGraph(13, [1, 3, 8, 8]);
+        string x = t.Input;
+        for (int i = 0; i < 3; i++) x = t.Op("Conv", x, Const(t, [3, 3, 1, 1], 0.5f));
+        var topk = t.MultiOut("TopK", [t.Input, ConstInts(t, "k", [1], 3)], 2);
+        t.G.Outputs.Add(new ValueInfo(topk.Outputs[0], DataType.Float, null));
+        t.Done(x);
+        var probe = ShapeProbe.Probe(t.G, t.Input, DataType.Float, t.InputShape, TestPaths.Runtime);
+        Assert.Equal(2, probe.OrtOutputs);
+        Assert.Equal(1, probe.OrtNodes);
+        Assert.Equal([1L, 3, 8, 3], probe.Shapes[topk.Outputs[0]].Dims);
+        Assert.Equal(DataType.Int64, probe.Shapes[topk.Outputs[1]].Type);
+        Assert.Equal([1L, 3, 8, 8], probe.Shapes["y"].Dims);
+        Assert.Equal(5, t.G.Nodes.Count);   // the model itself is left whole (3 Conv, TopK, Identity)
+    }
+
+    [Fact]
     public void Resize_by_scales_and_by_sizes_infers_like_ORT()
     {
         var t = new Salient.Tests.Autodiff.TinyGraph(13, [2, 3, 11, 9]);

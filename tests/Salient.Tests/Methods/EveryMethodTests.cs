@@ -34,10 +34,14 @@ public class EveryMethodTests
         ["steps"] = "4",           // integrated-gradients
         ["patch"] = "48",          // occlusion
         ["stride"] = "40",
+        ["compare"] = "5",         // finercam: class 0 of item 1 lies below its 3 closest classes everywhere, a legitimately all-zero ReLU map
     };
 
     /// <summary>Methods that need a GAP → linear head, which mnv3s (GAP → Linear → Hardswish → Linear) does not have.</summary>
     private static readonly HashSet<string> NeedLinearHead = new(StringComparer.OrdinalIgnoreCase) { "cam" };
+
+    /// <summary>Methods for vision transformers (attention rollout): run on the tiny ViT of the token fixtures (and its NHWC copy) instead.</summary>
+    private static readonly HashSet<string> NeedTransformer = new(StringComparer.OrdinalIgnoreCase) { "rollout" };
 
     /// <summary>
     /// Two classes per image, different for the two images. The fixture has random weights and nearly
@@ -66,14 +70,16 @@ public class EveryMethodTests
     /// mnv2_gap (CAM-able) and the same graph with an NHWC input: a Transpose(0,3,1,2) in front of the
     /// original input name, like the mnv3s NHWC fixture.
     /// </summary>
-    private static string NhwcCopyOfGapModel()
+    private static string NhwcCopyOfGapModel() => NhwcCopy(TestPaths.Fixture("models", "mnv2_gap.onnx"), 96);
+
+    private static string NhwcCopy(string model, int size)
     {
-        var g = OnnxReader.ReadFile(TestPaths.Fixture("models", "mnv2_gap.onnx"));
+        var g = OnnxReader.ReadFile(model);
         var input = Assert.Single(g.Inputs);
         g.Inputs.Clear();
-        g.Inputs.Add(new ValueInfo("input_nhwc", DataType.Float, [Dim.Dynamic("N"), Dim.Fixed(96), Dim.Fixed(96), Dim.Fixed(3)]));
+        g.Inputs.Add(new ValueInfo("input_nhwc", DataType.Float, [Dim.Dynamic("N"), Dim.Fixed(size), Dim.Fixed(size), Dim.Fixed(3)]));
         g.Nodes.Insert(0, new Node("Transpose", ["input_nhwc"], [input.Name], "to_nchw").Set("perm", new long[] { 0, 3, 1, 2 }));
-        var path = Path.Combine(Directory.CreateTempSubdirectory("salient-every").FullName, "mnv2_gap_nhwc.onnx");
+        var path = Path.Combine(Directory.CreateTempSubdirectory("salient-every").FullName, Path.GetFileNameWithoutExtension(model) + "_nhwc.onnx");
         OnnxWriter.WriteFile(g, path);
         return path;
     }
@@ -90,18 +96,26 @@ public class EveryMethodTests
         using var gapNchw = TestPaths.Load(TestPaths.Fixture("models", "mnv2_gap.onnx"), gapOptions);
         using var gapNhwc = TestPaths.Load(NhwcCopyOfGapModel(), gapOptions);
         Assert.Equal(TensorLayout.Nhwc, gapNhwc.Input.Layout);
+        var vitOptions = new ModelOptions { Preprocessing = Preprocessing.Raw };
+        using var vitNchw = TestPaths.Load(TestPaths.Fixture("tokens", "tinyvit.onnx"), vitOptions);
+        using var vitNhwc = TestPaths.Load(NhwcCopy(TestPaths.Fixture("tokens", "tinyvit.onnx"), 32), vitOptions);
 
         var failures = new List<string>();
         int ran = 0;
         foreach (var method in MethodRegistry.All)
         {
-            bool gap = NeedLinearHead.Contains(method.Name);
-            var (a, b) = gap ? (gapNchw, gapNhwc) : (nchw, nhwc);
+            bool gap = NeedLinearHead.Contains(method.Name), vit = NeedTransformer.Contains(method.Name);
+            var (a, b) = gap ? (gapNchw, gapNhwc) : vit ? (vitNchw, vitNhwc) : (nchw, nhwc);
             if (gap)
             {
                 // Not silently skipped: on mnv3s it must fail with the documented message.
                 var e = Assert.Throws<SalientException>(() => Run(nchw, method, TwoImages(nchw)));
                 Assert.Contains("global-average-pooling", e.Message);
+            }
+            if (vit)
+            {
+                var e = Assert.Throws<SalientException>(() => Run(nchw, method, TwoImages(nchw)));
+                Assert.Contains("needs a vision transformer", e.Message);
             }
             var sw = System.Diagnostics.Stopwatch.StartNew();
             ExplainResult ra, rb;
@@ -117,7 +131,7 @@ public class EveryMethodTests
             }
             ran++;
             var layer = method.UsesLayer ? a.Structure().ResolveLayer("auto") : null;
-            var (h, w) = layer is null ? (a.InputSize.Height, a.InputSize.Width) : layer.Spatial;
+            var (h, w) = layer is not null ? layer.Spatial : vit ? a.Structure().ResolveLayer("auto").Spatial : (a.InputSize.Height, a.InputSize.Width);
             double worst = 0;
             foreach (var (r, which) in new[] { (ra, "nchw"), (rb, "nhwc") })
             {
@@ -156,7 +170,7 @@ public class EveryMethodTests
                     if (Math.Abs(ra.Logits[ea.Item][k] - rb.Logits[ea.Item][k]) > 1e-3 * ra.Logits[ea.Item].Max(Math.Abs))
                     { failures.Add($"{id}: logits differ"); break; }
             }
-            _out.WriteLine($"{method.Name,-22} {(gap ? "mnv2_gap" : "mnv3s"),-9} {h}×{w}  worst layout difference {worst:g3}  {sw.ElapsedMilliseconds} ms  {string.Join(" ", ParametersFor(method).Select(kv => $"{kv.Key}={kv.Value}"))}");
+            _out.WriteLine($"{method.Name,-22} {(gap ? "mnv2_gap" : vit ? "tinyvit" : "mnv3s"),-9} {h}×{w}  worst layout difference {worst:g3}  {sw.ElapsedMilliseconds} ms  {string.Join(" ", ParametersFor(method).Select(kv => $"{kv.Key}={kv.Value}"))}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(MethodRegistry.All.Count, ran);

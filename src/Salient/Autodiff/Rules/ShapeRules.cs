@@ -2,14 +2,18 @@ using Salient.Onnx;
 
 namespace Salient.Autodiff.Rules;
 
-/// <summary>Flatten, Reshape (any opset; the shape attribute of opset &lt; 5 too), Squeeze, Unsqueeze, Identity, Dropout (inference): dX = Reshape(dY, shape of X).</summary>
+/// <summary>
+/// Flatten, Reshape (any opset; the shape attribute of opset &lt; 5 too), Squeeze, Unsqueeze, Identity,
+/// Dropout (inference, or training mode with ratio 0 — torchvision's Swin exports its attention dropout so): dX = Reshape(dY, shape of X).
+/// </summary>
 internal sealed class ReshapeLikeRule : GradientRule
 {
     public override IReadOnlyList<string> Ops => ["Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"];
 
     public override void Backward(RuleContext c)
     {
-        if (c.Node.OpType == "Dropout" && c.Opset >= 12 && c.Ints(c.In(2)) is { Length: 1 } t && t[0] != 0)
+        if (c.Node.OpType == "Dropout" && c.Opset >= 12 && c.Ints(c.In(2)) is { Length: 1 } t && t[0] != 0
+            && !(c.FloatValues(c.In(1)) is { Length: 1 } ratio && ratio[0] == 0))
             throw c.Fail("Dropout in training mode is random; export the model in eval mode");
         c.AddGrad(0, c.ReshapeTo(c.G, c.OutDims(0), c.InDims(0)));
     }

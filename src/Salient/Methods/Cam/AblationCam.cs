@@ -33,6 +33,10 @@ internal sealed class AblationCam : WeightedCam
         int n = ctx.Items.Count;
         int rowLength = (int)(layerTensor.Length / n);
         var layout = layer.Layout ?? TensorLayout.Nchw;
+        // A token layer [N, T, C] is channels-last over all T tokens: channel k is zeroed in every token, the
+        // class token included, as pytorch-grad-cam's AblationLayerVit does — the channel is a feature of the
+        // layer, and after the last attention the class token is the only route to the output.
+        bool channelsLast = layout == TensorLayout.Nhwc || layer.Tokens is not null;
         var extras = cut.Cut.ExtraInputs.Select(e => e == model.Input.Name ? null : ctx.Forward(e)).ToList();
 
         var terms = new List<CamTerms>();
@@ -40,8 +44,8 @@ internal sealed class AblationCam : WeightedCam
         {
             var a = ctx.LayerActivation(item);
             var row = layerTensor.Data.AsMemory(item * rowLength, rowLength);
-            int plane = a.Plane, channelCount = a.C;
-            var channels = Enumerable.Range(0, a.C).Where(k => !IsZero(a.Data.AsSpan(k * plane, plane))).ToArray();
+            int plane = a.Plane, channelCount = a.C, positions = layer.Tokens is null ? plane : (int)layer.Shape[1];
+            var channels = Enumerable.Range(0, a.C).Where(k => layer.Tokens is not null || !IsZero(a.Data.AsSpan(k * plane, plane))).ToArray();
 
             // Every buffer row starts as a copy of the intact activation; a batch then only restores the
             // channel its row zeroed last time and zeroes its new one (no full copy per row).
@@ -55,13 +59,13 @@ internal sealed class AblationCam : WeightedCam
             }
             void SetChannel(Span<float> d, ReadOnlySpan<float> src, int k, bool restore)
             {
-                if (layout == TensorLayout.Nchw)
+                if (!channelsLast)
                 {
                     if (restore) src.Slice(k * plane, plane).CopyTo(d.Slice(k * plane, plane));
                     else d.Slice(k * plane, plane).Clear();
                 }
                 else
-                    for (int p = 0; p < plane; p++) d[p * channelCount + k] = restore ? src[p * channelCount + k] : 0;
+                    for (int p = 0; p < positions; p++) d[p * channelCount + k] = restore ? src[p * channelCount + k] : 0;
             }
 
             var inputs = new List<BatchInput> { new(layer.Name, layerTensor.Shape[1..], Repeated: row.ToArray(), Patch: Patch) };

@@ -9,6 +9,8 @@ namespace Salient.Methods;
 /// </summary>
 internal abstract class GradientCam : WeightedCam
 {
+    public override bool NeedsGradients => true;
+
     protected abstract CamTerms Terms(int item, int cls, Activation a, Activation g);
 
     public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, CommonParameters.Relu, CommonParameters.BatchSize];
@@ -24,7 +26,7 @@ internal abstract class GradientCam : WeightedCam
         return program is null ? [layer.Name] : [layer.Name, .. program.BackwardForwardInputs];
     }
 
-    /// <summary>The backward program for the items' batch when it can run from float forward values of modest size; else null.</summary>
+    /// <summary>The backward program for the items' batch when it can run from float forward values of modest size; else null (then a gradient run does its own forward).</summary>
     private static BackwardProgram? FastProgram(MethodContext ctx, Models.LayerInfo layer)
     {
         var model = ctx.Model;
@@ -35,7 +37,9 @@ internal abstract class GradientCam : WeightedCam
         if (!program.CanRunBackwardFromFloats) return null;
         long layerSize = Onnx.Tensor.ElementCount(layer.Shape);
         long needed = program.BackwardForwardInputs.Sum(t => ctx.Structure.Shapes.TryGetValue(t, out var s) ? s.Count : long.MaxValue / 64);
-        return needed <= Math.Max(4 * layerSize, 1L << 20) ? program : null;
+        // Small next to the layer, or (a ViT's last block: attention probabilities, MLP activations) within a
+        // quarter of the memory budget for the batch: copying them out of the one forward costs far less than a second forward.
+        return needed <= Math.Max(4 * layerSize, 1L << 20) || needed * sizeof(float) * ctx.Items.Count <= ctx.MemoryBudget / 4 ? program : null;
     }
 
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
@@ -46,12 +50,11 @@ internal abstract class GradientCam : WeightedCam
         var rows = pairs.Select(p => new GradientRow(ctx.Items[p.Item].Tensor, p.Class)).ToList();
         var relu = GradientRuns.Relu(ctx.Get(CommonParameters.Relu));
         var results = GradientRuns.Run(ctx, rows, [layer.Name], relu);
-        var layout = layer.Layout ?? TensorLayout.Nchw;
         var terms = new List<CamTerms>(pairs.Count);
         for (int i = 0; i < pairs.Count; i++)
         {
-            var a = GradientRuns.AsChw(results[i].Forward[layer.Name], layer.Shape, layout);
-            var g = GradientRuns.AsChw(results[i].Gradients[layer.Name], layer.Shape, layout);
+            var a = GradientRuns.AsChw(results[i].Forward[layer.Name], layer);
+            var g = GradientRuns.AsChw(results[i].Gradients[layer.Name], layer);
             terms.Add(Terms(pairs[i].Item, pairs[i].Class, a, g));
         }
         return terms;
@@ -66,9 +69,8 @@ internal abstract class GradientCam : WeightedCam
         var needed = program.BackwardForwardInputs.Append(ctx.Target.ScoreTensor).Append(layer.Name).Distinct().ToList();
         ctx.Prefetch(needed);
         foreach (var t in needed) forward[t] = ctx.Forward(t);
-        var layout = layer.Layout ?? TensorLayout.Nchw;
         return GradientRuns.PerClassSlot(ctx, program, input, forward,
-            (grads, i, cls) => Terms(i, cls, Activation.FromTensor(forward[layer.Name], i, layout), Activation.FromTensor(grads[layer.Name], i, layout)));
+            (grads, i, cls) => Terms(i, cls, Activation.FromLayer(forward[layer.Name], i, layer), Activation.FromLayer(grads[layer.Name], i, layer)));
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

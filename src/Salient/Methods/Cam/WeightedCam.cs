@@ -57,6 +57,7 @@ internal abstract class WeightedCam : IExplanationMethod
     public abstract string Name { get; }
     public abstract string Summary { get; }
     public bool UsesLayer => true;
+    public virtual bool NeedsGradients => false;
     /// <summary>Whether the map is passed through ReLU (Grad-CAM and most of the family) — CAM is not.</summary>
     protected virtual bool ReluMap => true;
     public virtual MapNormalization Normalization => ReluMap ? MapNormalization.Max : MapNormalization.MinMax;

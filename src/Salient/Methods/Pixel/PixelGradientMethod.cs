@@ -11,6 +11,7 @@ internal abstract class PixelGradientMethod : IExplanationMethod
     public abstract string Name { get; }
     public abstract string Summary { get; }
     public bool UsesLayer => false;
+    public bool NeedsGradients => true;
     public virtual MapNormalization Normalization => MapNormalization.Percentile99;
     public virtual bool ImageValued => false;
     public IEnumerable<string> ForwardTensors(MethodContext ctx) => [];
