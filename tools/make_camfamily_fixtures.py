@@ -133,8 +133,15 @@ def main():
         from pytorch_grad_cam.feature_factorization.deep_feature_factorization import dff as factorize
         concepts2, raw = factorize(act[i:i + 1].copy(), n_components=4)
         assert np.allclose(concepts, concepts2, atol=1e-3)
+        # The same factorization with scikit-learn's multiplicative-update solver (Salient's solver=mu), same init.
+        from sklearn.decomposition import NMF
+        x2 = act[i].reshape(act.shape[1], -1)
+        x2 = x2 - x2.min(axis=-1)[:, None]
+        mu = NMF(n_components=4, init="random", random_state=0, solver="mu")
+        w_mu = mu.fit_transform(x2)
         dff.append({"item": i, "components": 4, "concepts": concepts.T.tolist(), "maps": raw[0].reshape(4, -1).tolist(),
-                    "concept_logits": scores.tolist()})
+                    "concept_logits": scores.tolist(), "mu_maps": mu.components_.tolist(), "mu_iterations": int(mu.n_iter_),
+                    "mu_concepts": (w_mu + act[i].reshape(act.shape[1], -1).min(axis=-1)[:, None]).T.tolist()})
     result["dff"] = dff
 
     # The reference's random NMF initialization draws from numpy's legacy RandomState(0): a few values to test our generator with.

@@ -55,6 +55,12 @@ internal sealed class Explorer : IDisposable
         var h = ctx.Response.Headers;
         h.XContentTypeOptions = "nosniff";
         h["Referrer-Policy"] = "no-referrer";
+        // On loopback, a request naming another host is a DNS-rebinding attempt (a site whose name now points at 127.0.0.1).
+        if (Options.IsLoopback && !LoopbackName(ctx.Request.Host.Host))
+        {
+            await Error(ctx, 403, $"host '{ctx.Request.Host.Host}' refused: this server answers 127.0.0.1, localhost and ::1 only");
+            return;
+        }
         if (ctx.Request.Headers.Origin is { Count: > 0 } origin && !SameOrigin(origin.ToString(), ctx.Request))
         {
             await Error(ctx, 403, "requests from other origins are refused");
@@ -92,6 +98,9 @@ internal sealed class Explorer : IDisposable
 
     private static bool SameOrigin(string origin, HttpRequest request) =>
         Uri.TryCreate(origin, UriKind.Absolute, out var o) && string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+
+    private static bool LoopbackName(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip);
 
     internal static string OneLine(string s) => s.Split('\n')[0].Trim();
 

@@ -14,8 +14,14 @@ internal sealed class VisualizationState(string model, string layer, int channel
     public int Steps { get; } = steps;
     public int Step { get => _step; set => _step = value; }
     public volatile string Status = "queued";
+    private long _polled = Environment.TickCount64;
+    /// <summary>Marks that a client still wants this image (every status request does).</summary>
+    public void Touch() => Interlocked.Exchange(ref _polled, Environment.TickCount64);
+    /// <summary>How long nobody has asked for this image.</summary>
+    public TimeSpan Unwatched => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _polled));
     public byte[]? Png;
     public string? Error;
+    public bool FailureReported;
     public bool Cached;
 
     public object Describe()
@@ -50,7 +56,18 @@ internal sealed class VisualizationJobs(Explorer explorer)
         VisualizationState state;
         lock (_states)
         {
-            if (_states.TryGetValue(file, out var known) && known.Status != "failed") return known;
+            if (_states.TryGetValue(file, out var known))
+            {
+                // A failure is reported once; the request after that starts the job again.
+                if (known.Status != "failed" || !known.FailureReported)
+                {
+                    known.Touch();
+                    if (known.Status == "failed") known.FailureReported = true;
+                    return known;
+                }
+            }
+            if (_states.Values.Count(v => v.Status is "queued" or "running") >= MaxPending)
+                throw new ApiException(503, $"{MaxPending} feature visualizations are already waiting; try again when one is done");
             state = new VisualizationState(entry.Name, layer, channel, steps);
             _states[file] = state;
             if (File.Exists(file))
@@ -68,10 +85,13 @@ internal sealed class VisualizationJobs(Explorer explorer)
                 await _one.WaitAsync(explorer.Stopping);
                 try
                 {
+                    // A page that moved on (no status request for a while) does not keep the optimizer busy.
+                    using var abandoned = CancellationTokenSource.CreateLinkedTokenSource(explorer.Stopping);
+                    if (state.Unwatched > Abandoned) throw new OperationCanceledException(abandoned.Token);
                     state.Status = "running";
                     var options = new VisualizationOptions { Preset = preset, Steps = steps, BatchSize = 1 };
-                    var progress = new Progress(state);
-                    var result = new FeatureVisualizer(entry.Model).Run([Objective.Channel(layer, channel)], options, progress, explorer.Stopping)[0];
+                    var progress = new Progress(state, abandoned);
+                    var result = new FeatureVisualizer(entry.Model).Run([Objective.Channel(layer, channel)], options, progress, abandoned.Token)[0];
                     // DeepVis presets: contrast-stretched for display, as `salient visualize` writes them.
                     var shown = preset.DeepVis is not null ? ContrastStretch.Apply(result.Image) : result.Image;
                     var png = ImageWriter.EncodePng(shown);
@@ -86,7 +106,9 @@ internal sealed class VisualizationJobs(Explorer explorer)
             }
             catch (Exception e)
             {
-                state.Error = e is OperationCanceledException ? "the server is stopping" : Explorer.OneLine(e.Message);
+                state.Error = e is not OperationCanceledException ? Explorer.OneLine(e.Message)
+                    : explorer.Stopping.IsCancellationRequested ? "the server is stopping"
+                    : $"abandoned: nobody asked for it for {Abandoned.TotalSeconds:0} s (ask again to restart it)";
                 state.Status = "failed";
                 if (e is not (SalientException or OperationCanceledException)) explorer.Log.WriteLine($"error: visualize {layer} channel {channel}: {e.GetType().Name}: {state.Error}");
             }
@@ -95,10 +117,20 @@ internal sealed class VisualizationJobs(Explorer explorer)
     }
 
     /// <summary>Progress without a synchronization context: the step counter is written from the optimizer's thread.</summary>
-    private sealed class Progress(VisualizationState state) : IProgress<VisualizationProgress>
+    private sealed class Progress(VisualizationState state, CancellationTokenSource abandoned) : IProgress<VisualizationProgress>
     {
-        public void Report(VisualizationProgress value) => state.Step = value.Step;
+        public void Report(VisualizationProgress value)
+        {
+            state.Step = value.Step;
+            if (state.Unwatched > Abandoned) abandoned.Cancel();
+        }
     }
+
+    /// <summary>A job nobody has asked about for this long stops (the page polls every 0.4 s).</summary>
+    internal static TimeSpan Abandoned { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Jobs queued or running at most; more are refused with 503.</summary>
+    internal const int MaxPending = 32;
 
     /// <summary>A folder name per model file: its name, size and time, so a changed model gets fresh pictures.</summary>
     internal static string ModelKey(ModelEntry entry)

@@ -205,9 +205,10 @@ internal static class CompareCommand
         {
             var e = row.Explanation;
             var lines = new List<string>();
-            if (byModel && request.Methods.Count > 1 || !byModel) lines.Add($"method {row.Method}");
+            if (byModel && request.Methods.Count > 1) lines.Add($"method {row.Method}");
+            if (!byModel) lines.Add(names[0]);
             lines.Add($"layer {e.Layer}");
-            lines.Add(e.ClassAgnostic ? $"class-agnostic (shown: {e.ClassIndex} {e.Label})" : string.Create(CultureInfo.InvariantCulture, $"class {e.ClassIndex} {e.Label}: p {e.Probability:0.000}"));
+            lines.Add(e.ClassAgnostic ? "class-agnostic: one map for every class" : string.Create(CultureInfo.InvariantCulture, $"class {e.ClassIndex} {e.Label}: p {e.Probability:0.000}"));
             if (shownTop.Add(row.Model))
             {
                 lines.Add("top-5:");

@@ -20,8 +20,8 @@ internal static class ServeCommand
         var models = new Option<string[]>("--model", "-m") { Description = "ONNX model file or folder of models; repeat for several (default: the built-in ImageNet MobileNetV2)", AllowMultipleArgumentsPerToken = false };
         var images = new Option<string?>("--images") { Description = "folder of images to pick from and to rank for a channel's top images" };
         var port = new Option<int>("--port", "-p") { Description = "port to listen on (0: any free port)", DefaultValueFactory = _ => 8080 };
-        var host = new Option<string>("--host") { Description = "address to listen on; anything but 127.0.0.1 or ::1 exposes the server to the network", DefaultValueFactory = _ => "127.0.0.1" };
-        var cache = new Option<string?>("--cache") { Description = "folder for feature visualizations and folder activations (default: the user's cache folder)/salient" };
+        var host = new Option<string>("--host") { Description = "address to listen on; any other than 127.0.0.1, ::1 or localhost prints a warning (no authentication, no TLS)", DefaultValueFactory = _ => "127.0.0.1" };
+        var cache = new Option<string?>("--cache") { Description = "folder for cached feature visualizations and folder activations (default: $XDG_CACHE_HOME/salient, else ~/.cache/salient)" };
         var steps = new Option<int?>("--steps") { Description = "optimization steps of a feature visualization (default: the deepvis preset's)" };
         var maxUpload = new Option<int>("--max-upload") { Description = "largest accepted upload in MB", DefaultValueFactory = _ => 16 };
         var maxPixels = new Option<long>("--max-pixels") { Description = "decoded-pixel limit of an uploaded image", DefaultValueFactory = _ => 40_000_000 };

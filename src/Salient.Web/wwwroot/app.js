@@ -85,10 +85,12 @@ async function init() {
 function applyLink(url) {
   if (url.get("method")) { state.method = url.get("method"); $("method").value = state.method; }
   if (url.get("class")) state.cls = url.get("class");
-  if (url.get("layer") && state.layers.some((l) => l.name === url.get("layer"))) {
-    state.layer = url.get("layer");
-    $("grid-layer").textContent = "· " + state.layer;
-    renderLayers();
+  if (url.get("layer")) {
+    if (state.layers.some((l) => l.name === url.get("layer") && l.shape.length === 4)) {
+      state.layer = url.get("layer");
+      $("grid-layer").textContent = "· " + state.layer;
+      renderLayers();
+    } else setStatus(`the link's layer '${url.get("layer")}' is not a 4-D layer of ${state.model}; showing ${state.layer}`, true);
   }
   if (url.get("image") && state.folder) {
     $("folder-image").value = url.get("image");

@@ -63,6 +63,22 @@ public sealed class ForwardPass : IDisposable
         return _program.RunBackwardFrom(seed, _inputValue, name => _values[_index[name]]);
     }
 
+    /// <summary>
+    /// A backward run that reads the forward values named by <paramref name="takeFromOther"/> from another live
+    /// pass whose program has the same backward inputs (the same graph after the Wrt tensors), the rest from
+    /// this one. Shapley-CAM uses it to differentiate a gradient along the activation with the ReLU masks and
+    /// max-pool choices of the unperturbed pass held fixed, as autograd's second derivative does.
+    /// </summary>
+    internal Dictionary<string, TensorValue> Backward(long[] seedIndices, ForwardPass other, Func<string, bool> takeFromOther)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(other._disposed, other);
+        var score = Value(_program.Request.ScoreTensor);
+        using var seed = _program.SeedValue(null, seedIndices, score.Shape);
+        return _program.RunBackwardFrom(seed, _inputValue,
+            name => takeFromOther(name) && other._index.TryGetValue(name, out int j) ? other._values[j] : _values[_index[name]]);
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

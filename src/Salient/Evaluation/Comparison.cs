@@ -55,7 +55,7 @@ internal static class Comparison
         if (request.Methods.Count == 0) throw new SalientException("no method given");
         var items = models.Select(m => m.Model.Prepare(image)).ToList();
         var logits = models.Select((m, i) => m.Model.Run([items[i]])[m.Model.Structure().LogitsName].Data).ToList();
-        var top = models.Select((m, i) => m.Model.Predict([items[i]], request.Top)[0]).ToList();
+        var top = models.Select((m, i) => Top(m.Model, logits[i], request.Top)).ToList();
         var classSpecs = request.Classes.Count == 0 ? ["auto"] : request.Classes;
         List<int> Resolve(int i) => classSpecs.SelectMany(s => models[i].Model.ResolveClasses(s, logits[i])).Distinct().ToList();
         var first = Resolve(0);
@@ -106,6 +106,14 @@ internal static class Comparison
             results.Add(new ComparisonResult(image, gw, gh, compared, count, top, rows, pairs, request.TopFraction));
         }
         return results;
+    }
+
+    /// <summary>The k best classes from the logits, with softmax probabilities (what <see cref="SalientModel.Predict(RgbImage, int)"/> gives, without a second forward run).</summary>
+    private static IReadOnlyList<Prediction> Top(SalientModel model, float[] logits, int k)
+    {
+        var probs = Core.Statistics.Softmax(logits);
+        return Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(Math.Max(1, k))
+            .Select(i => new Prediction(i, model.ClassName(i), logits[i], probs[i])).ToList();
     }
 
     /// <summary>True for a method that needs the model's gradients (the gradient CAMs, the pixel-gradient methods, and what composes them).</summary>

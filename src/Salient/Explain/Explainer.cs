@@ -252,6 +252,17 @@ public static class Explainer
         }
     }
 
+    /// <summary>Why a layer method's map is all zero, as far as the structure tells.</summary>
+    private static string ZeroMapWarning(ModelStructure s, IExplanationMethod method, string layer)
+    {
+        var info = s.Layers.FirstOrDefault(l => l.Name == layer);
+        if (info is { ClassTokenOnly: true })
+            return $"the {method.Name} map at layer '{layer}' is all zero: this token layer comes after the model's last attention, where only the class token " +
+                $"reaches the output, so its patch tokens get no gradient; use a layer at or before the last attention, e.g. the default '{s.DefaultLayer}'";
+        return $"the {method.Name} map at layer '{layer}' is all zero: no position has a positive weighted sum of channels (the ReLU removes everything) " +
+            "or no gradient reaches the layer; try another layer, another class, or a method without the ReLU (eigencam)";
+    }
+
     /// <summary>
     /// How slot <paramref name="slot"/> of an item is reported: its class (or −1) and label, the class's
     /// raw score and probability for class targets (softmax of the logits; σ for sigmoid; NaN for other
@@ -268,17 +279,6 @@ public static class Explainer
             probability = (float)cb.ClassProbability(scoreRow, slot);
         }
         return new ExplanationScores(d.ClassIndex, d.Label, logit, probability, target.Spec, score);
-    }
-
-    /// <summary>Why a layer method's map is all zero, as far as the structure tells.</summary>
-    private static string ZeroMapWarning(ModelStructure s, IExplanationMethod method, string layer)
-    {
-        var info = s.Layers.FirstOrDefault(l => l.Name == layer);
-        if (info is { ClassTokenOnly: true })
-            return $"the {method.Name} map at layer '{layer}' is all zero: this token layer comes after the model's last attention, where only the class token " +
-                $"reaches the output, so its patch tokens get no gradient; use a layer at or before the last attention, e.g. the default '{s.DefaultLayer}'";
-        return $"the {method.Name} map at layer '{layer}' is all zero: no position has a positive weighted sum of channels (the ReLU removes everything) " +
-            "or no gradient reaches the layer; try another layer, another class, or a method without the ReLU (eigencam)";
     }
 
     /// <summary>A raw map scaled to [0,1] the method's way.</summary>

@@ -33,6 +33,7 @@ internal static class HtmlReport
         b.Append("<li><a href=\"#made\">How this report was made</a></li>\n</ul></nav>\n</header>\n<main id=\"main\">\n");
 
         int panelId = 0;
+        bool hint = true;   // how to read the maps: once, above the first image's panels
         for (int i = 0; i < d.Images.Count; i++)
         {
             var im = d.Images[i];
@@ -45,7 +46,10 @@ internal static class HtmlReport
             b.Append("</div>\n");
             if (im.Panels.Count > 0)
             {
-                b.Append("<h3>Maps</h3>\n<p class=\"hint\">Each map is drawn over the original; move a slider (Tab to it, then the arrow keys) to change the heatmap's opacity: 0 % shows the photo, 100 % the map alone. Warm colors (red) mark the most relevant regions, blue the least; gray hatching marks pixels the model did not see.</p>\n<div class=\"panels\">\n");
+                b.Append("<h3>Maps</h3>\n");
+                if (hint) b.Append("<p class=\"hint\">Each map is drawn over the original; move a slider (Tab to it, then the arrow keys) to change the heatmap's opacity: 0 % shows the photo, 100 % the map alone. Warm colors (red) mark the most relevant regions, blue the least; gray hatching marks pixels the model did not see.</p>\n");
+                hint = false;
+                b.Append("<div class=\"panels\">\n");
                 foreach (var p in im.Panels) Panel(b, p, im, ++panelId);
                 b.Append("</div>\n");
             }

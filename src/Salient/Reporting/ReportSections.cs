@@ -78,7 +78,7 @@ internal static class ReportSections
             var map = MapMath.ResizeBilinear(row.Map, r.GridHeight, r.GridWidth, h, w);
             var seen = Scale(e.Geometry, w, h);
             string cls = $"class {e.ClassIndex} {e.Label}, p {e.Probability.ToString("0.000", CultureInfo.InvariantCulture)}{(e.ClassAgnostic ? " (the map is class-agnostic)" : "")}";
-            panels.Add(new MethodPanel($"{modelNames[row.Model]} · {row.Method}", $"{cls}; layer {e.Layer}",
+            panels.Add(new MethodPanel(modelNames.Count == 1 ? row.Method : $"{modelNames[row.Model]} · {row.Method}", $"{cls}; layer {e.Layer}",
                 ImageWriter.EncodePng(Heatmap(map, w, h, seen, colormap)),
                 $"{row.Method} heatmap of {modelNames[row.Model]} for class {e.ClassIndex} ({e.Label}) on {title}", opacity));
         }
@@ -96,9 +96,9 @@ internal static class ReportSections
         };
     }
 
-    /// <summary>"model · method" of a comparison row.</summary>
+    /// <summary>"model · method" of a comparison row; the method alone when one model is compared with itself across methods.</summary>
     public static string RowName(ComparisonResult r, int row, IReadOnlyList<string> modelNames) =>
-        $"{modelNames[r.Rows[row].Model]} · {r.Rows[row].Method}";
+        modelNames.Count == 1 ? r.Rows[row].Method : $"{modelNames[r.Rows[row].Model]} · {r.Rows[row].Method}";
 
     /// <summary>The colorized map; pixels outside <paramref name="seen"/> hatched gray (the model did not see them).</summary>
     private static RgbImage Heatmap(float[] map01, int w, int h, CropGeometry seen, Colormap cm)

@@ -99,6 +99,25 @@ public sealed class ExplorerPageTests(ServerFixture f) : IAsyncLifetime
         Assert.Equal(1, most);
     }
 
+    [Fact]
+    public async Task An_upload_and_a_link_that_opens_a_view()
+    {
+        var page = await _host.NewPageAsync(f.Server.Url);
+        await page.GotoAsync(f.Server.Url);
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-state", "ready", Slow);
+        await page.SetInputFilesAsync("#file", TestPaths.SharedImage("puppies.jpg"));
+        var expected = f.Reference.Predict(f.Reference.LoadImage(TestPaths.SharedImage("puppies.jpg")), 1)[0];
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-class", expected.ClassIndex.ToString(), Slow);
+        await Assertions.Expect(page.Locator("#crop")).ToBeVisibleAsync(); // 1600×1200 cropped to its centre: outlined
+        AssertNotBlank(await page.Locator("#overlay").ScreenshotAsync(), "the upload's overlay");
+
+        await page.GotoAsync(f.Server.Url + "?image=dogs.png&layer=features.16&channel=3&method=cam");
+        await Assertions.Expect(page.Locator("#channel-panel")).ToHaveAttributeAsync("data-channel", "3", Slow);
+        await Assertions.Expect(page.Locator("#grid")).ToHaveAttributeAsync("data-layer", "features.16", Slow);
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-method", "cam", Slow);
+        await Assertions.Expect(page.Locator("#layers tr.selected")).ToHaveAttributeAsync("data-layer", "features.16");
+    }
+
     private static async Task<byte[]> Screenshot(IPage page, string name)
     {
         var png = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });

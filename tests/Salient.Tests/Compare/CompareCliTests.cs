@@ -67,12 +67,13 @@ public class CompareCliTests
     {
         // One bright square on gray, in the top-left of the center crop; three "brightness detectors" with the
         // same weights: NCHW 16×16 (defaults: imagenet, crop), its NHWC twin, and NCHW 32×32 whose sidecar says
-        // raw preprocessing and stretch (it sees the whole image). Their maps must peak on the square in the photo.
+        // raw preprocessing, stretch (it sees the whole image) and the Conv before the Relu as its target layer.
+        // Their maps must peak on the square in the photo.
         var dir = Directory.CreateTempSubdirectory("salient-compare").FullName;
         var a = Detector(dir, "a_nchw16", 16, nhwc: false);
         var b = Detector(dir, "b_nhwc16", 16, nhwc: true);
         var c = Detector(dir, "c_nchw32", 32, nhwc: false);
-        File.WriteAllText(c + ".json", """{ "preprocess": "raw", "resize": "stretch" }""");
+        File.WriteAllText(c + ".json", """{ "preprocess": "raw", "resize": "stretch", "layer": "conv" }""");
         int w = 64, h = 48;
         var pixels = new float[w * h * 3];
         for (int y = 0; y < h; y++)
@@ -89,6 +90,7 @@ public class CompareCliTests
         Assert.Equal([8, 8], rows[0].GetProperty("map_shape").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal([16, 16], rows[2].GetProperty("map_shape").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Contains("NHWC", line.GetProperty("models")[1].GetProperty("input").GetString());
+        Assert.Equal(["layer", "layer", "conv"], rows.Select(x => x.GetProperty("layer").GetString()));
         Assert.Equal("raw", line.GetProperty("models")[2].GetProperty("preprocessing").GetString());
         // Compared pixels: those inside every crop = the 16×16 models' center crop (about 48 · 224/256 px square), counted by pixel centres.
         var crop = rows[0].GetProperty("crop");

@@ -18,6 +18,7 @@ public class CamFamilyReferenceTests(ITestOutputHelper output)
     [InlineData("kpcacam", "kpcacam-rbf", "kernel=rbf")]
     [InlineData("finercam", "finercam", "")]
     [InlineData("fullgrad", "fullgrad", "")]
+    [InlineData("shapleycam", "shapleycam", "")]
     public void Maps_match_pytorch_grad_cam(string method, string key, string parameters)
     {
         using var model = CamFamilyReference.Load();

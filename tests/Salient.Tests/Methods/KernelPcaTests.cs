@@ -80,4 +80,12 @@ public class KernelPcaTests
         Assert.Equal([0.25f, 0f], Fem.Weights(a, 1));
         Assert.Equal([0.25f, 0f], Fem.Weights(a, 0));
     }
+
+    [Fact]
+    public void Kpcacam_refuses_a_layer_whose_kernel_matrix_would_be_huge_in_one_line()
+    {
+        KpcaCam.CheckSize(new Activation(new float[64 * 64], 1, 64, 64), "ok");   // 4096 positions: at the limit
+        var e = Assert.Throws<SalientException>(() => KpcaCam.CheckSize(new Activation(new float[65 * 64], 1, 65, 64), "features.1"));
+        Assert.Equal("KPCA-CAM builds a positions × positions kernel matrix and layer 'features.1' has 65×64 = 4160 positions (at most 4096); choose a later layer", e.Message);
+    }
 }

@@ -54,5 +54,17 @@ public class ReportBrowserTests
             for (int x = 0; x < bitmap.Width; x += 3)
                 colors.Add((uint)bitmap.GetPixel(x, y));
         Assert.True(colors.Count > 500, $"the screenshot has only {colors.Count} colors");
+
+        // Printed: the controls and the navigation are hidden, the maps stay.
+        await page.EmulateMediaAsync(new() { Media = Microsoft.Playwright.Media.Print });
+        Assert.False(await page.Locator("#opacity-1").IsVisibleAsync());
+        Assert.False(await page.Locator("nav").IsVisibleAsync());
+        Assert.True(await page.Locator("#heat-1").IsVisibleAsync());
+        // SALIENT_SCREENSHOTS=DIR keeps the screen and print renderings to look at.
+        if (Environment.GetEnvironmentVariable("SALIENT_SCREENSHOTS") is { Length: > 0 } keep)
+        {
+            File.WriteAllBytes(Path.Combine(keep, "report-screen.png"), png);
+            await page.ScreenshotAsync(new() { FullPage = true, Path = Path.Combine(keep, "report-print.png") });
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Salient.Explain;
 using Salient.Visualization;
+using Salient.Web;
 using Xunit;
 
 namespace Salient.Tests.Web;
@@ -164,6 +165,37 @@ public sealed class ApiTests(ServerFixture f)
         Assert.Equal("done", again.GetProperty("status").GetString());
         var bad = await Json(await f.Http.GetAsync("api/visualize?layer=features.16&channel=5000"), HttpStatusCode.BadRequest);
         Assert.Contains("channel", bad.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_visualization_nobody_asks_about_stops_and_restarts_when_asked_again()
+    {
+        var before = VisualizationJobs.Abandoned;
+        VisualizationJobs.Abandoned = TimeSpan.Zero;
+        try
+        {
+            JsonElement doc = await Json(await f.Http.GetAsync("api/visualize?layer=features.15&channel=2"));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (doc.GetProperty("status").GetString() is "queued" or "running" && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(200);
+                // Only status requests keep a job alive; with a zero grace period the next step notices nobody is watching.
+                doc = await Json(await f.Http.GetAsync("api/visualize?layer=features.15&channel=2"));
+            }
+            Assert.Equal("failed", doc.GetProperty("status").GetString());
+            Assert.Contains("abandoned", doc.GetProperty("error").GetString());
+            Assert.Empty(Directory.GetFiles(f.Cache, "ch0002-*", SearchOption.AllDirectories));
+        }
+        finally { VisualizationJobs.Abandoned = before; }
+        // Asked again with the normal grace period: it runs to the end.
+        JsonElement again;
+        var wait = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            again = await Json(await f.Http.GetAsync("api/visualize?layer=features.15&channel=2"));
+            if (again.GetProperty("status").GetString() != "done") await Task.Delay(100);
+        } while (again.GetProperty("status").GetString() is "queued" or "running" && wait.Elapsed < TimeSpan.FromSeconds(60));
+        Assert.Equal("done", again.GetProperty("status").GetString());
     }
 
     [Fact]

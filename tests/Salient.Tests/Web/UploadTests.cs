@@ -98,6 +98,20 @@ public sealed class UploadTests(ServerFixture f)
     }
 
     [Fact]
+    public async Task Another_host_name_is_refused_on_loopback()
+    {
+        // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1.
+        var request = new HttpRequestMessage(HttpMethod.Get, "api/models");
+        request.Headers.Host = "evil.example:" + new Uri(f.Server.Url).Port;
+        var r = await f.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Contains("host 'evil.example' refused", await r.Content.ReadAsStringAsync());
+        var local = new HttpRequestMessage(HttpMethod.Get, "api/models");
+        local.Headers.Host = "localhost:" + new Uri(f.Server.Url).Port;
+        Assert.Equal(HttpStatusCode.OK, (await f.Http.SendAsync(local)).StatusCode);
+    }
+
+    [Fact]
     public async Task Uploads_are_not_written_to_disk()
     {
         // ASP.NET Core buffers large form files in ASPNETCORE_TEMP or the temp folder as ASPNETCORE_*.tmp; the server keeps them in memory.

@@ -14,19 +14,20 @@ namespace Salient.Methods;
 internal sealed class FinerCam : WeightedCam
 {
     public static readonly IntParameter Compare = new("compare", 3, "how many of the most similar classes (closest logits) the target is compared with", 1, 1000);
-    public static readonly NumberParameter Alpha = new("alpha", 1, "comparison strength α in y_c − α·y_j");
+    public static readonly NumberParameter Strength = new("strength", 1, "comparison strength α in y_c − α·y_j (the reference's alpha)");
 
     public override string Name => "finercam";
     public override bool NeedsGradients => true;
-    public override string Summary => "Finer-CAM: Grad-CAM of the target's logit minus its most similar classes', softmax-weighted (Zhang et al. 2025); compare, alpha";
-    public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, Compare, Alpha, CommonParameters.Relu, CommonParameters.BatchSize];
+    public override string Summary => "Finer-CAM: Grad-CAM of the target's logit minus its most similar classes', softmax-weighted (Zhang et al. 2025); compare, strength";
+    public override IReadOnlyList<Parameter> Parameters => [.. base.Parameters, Compare, Strength, CommonParameters.Relu, CommonParameters.BatchSize];
 
     protected override IReadOnlyList<CamTerms> ComputeTerms(MethodContext ctx)
     {
         var layer = ctx.RequireLayer(Name);
+        ctx.RequireClassLogit(Name, "compares the class's logit with the logits of its most similar classes");
         var model = ctx.Model;
         int classes = ctx.Structure.ClassCount, compare = ctx.Get(Compare) ?? 3;
-        double alpha = ctx.Get(Alpha);
+        double alpha = ctx.Get(Strength);
         var relu = GradientRuns.Relu(ctx.Get(CommonParameters.Relu));
         var request = new GradientRequest { ScoreTensor = ctx.Structure.LogitsName, Wrt = [layer.Name], Relu = relu };
         int n = ctx.Items.Count;

@@ -30,10 +30,20 @@ internal sealed class KpcaCam : IExplanationMethod
         for (int item = 0; item < ctx.Items.Count; item++)
         {
             var a = ctx.LayerActivation(item);
+            CheckSize(a, ctx.Layer!.Name);
             var map = Map(a, kernel, gamma > 0 ? gamma : 1.0 / a.C);
             foreach (int cls in ctx.Classes[item]) maps.Add(new RawMap(item, cls, map, a.H, a.W));
         }
         return maps;
+    }
+
+    /// <summary>The most positions whose kernel matrix (positions², doubles: 128 MB at the limit) KPCA-CAM builds.</summary>
+    internal const int MaxPositions = 4096;
+
+    internal static void CheckSize(Activation a, string layer)
+    {
+        if (a.Plane > MaxPositions)
+            throw new SalientException($"KPCA-CAM builds a positions × positions kernel matrix and layer '{layer}' has {a.H}×{a.W} = {a.Plane} positions (at most {MaxPositions}); choose a later layer");
     }
 
     /// <summary>ReLU of the first kernel principal component of the centred positions × channels matrix.</summary>
