@@ -218,7 +218,7 @@ internal static class EvaluateCommand
                 Methods = salientMethods, Layers = layers, Parameters = parameters, MemoryBudgetBytes = options.MemoryBudget,
                 Classes = target is null ? [cls.ToString(CultureInfo.InvariantCulture)] : [classSpec], Target = target,
             });
-            shown?.Invoke(image, logits, result.Explanations);
+            shown?.Invoke(image, result.Logits[0], result.Explanations);
             computed = result.Explanations.GroupBy(e => e.Method).ToDictionary(g => g.Key, g =>
             {
                 var e = g.First();

@@ -49,10 +49,14 @@ internal static class ReportSections
         foreach (var e in explanations)
         {
             var map = MapMath.ToOriginalGeometry(e.Normalized, e.Height, e.Width, Scale(e.Geometry, w, h));
-            string cls = e.ClassAgnostic ? "class-agnostic" : $"class {e.ClassIndex} {e.Label}, p {e.Probability.ToString("0.000", CultureInfo.InvariantCulture)}";
+            // A target that is not a class (similarity, segmentation…; docs/targets.md) has no probability: its label and score instead.
+            bool classTarget = !float.IsNaN(e.Probability);
+            string cls = e.ClassAgnostic ? "class-agnostic"
+                : classTarget ? $"class {e.ClassIndex} {e.Label}, p {e.Probability.ToString("0.000", CultureInfo.InvariantCulture)}"
+                : $"{(e.ClassIndex >= 0 ? $"class {e.ClassIndex} " : "")}{e.Label}, {e.Target.Split(':')[0]} {e.Score.ToString("0.000", CultureInfo.InvariantCulture)}";
             panels.Add(new MethodPanel($"{e.Method}", $"{cls}; layer {e.Layer}",
                 ImageWriter.EncodePng(Heatmap(map, w, h, Scale(e.Geometry, w, h), colormap)),
-                $"{e.Method} heatmap of {(e.ClassAgnostic ? "the image" : $"class {e.ClassIndex} ({e.Label})")} on {title}: warm colors mark the regions that drove the decision",
+                $"{e.Method} heatmap of {(e.ClassAgnostic ? "the image" : classTarget ? $"class {e.ClassIndex} ({e.Label})" : e.Label)} on {title}: warm colors mark the regions that drove the decision",
                 opacity));
         }
         return new ImageReport

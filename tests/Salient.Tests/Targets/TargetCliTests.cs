@@ -73,8 +73,12 @@ public class TargetCliTests
         var outDir = CliRunner.TempDir();
         // No --layer: the automatic layer is the features the 1×1 classifier and the upsampling start from, not the score map.
         var r = CliRunner.Run("explain", Image(), "--model", model, "--preprocess", "raw", "--method", "gradcam,occlusion",
-            "--target", "segmentation:auto", "--patch", "2", "--json", "--out", outDir, "--threads", "1");
+            "--target", "segmentation:auto", "--patch", "2", "--json", "--html", "--out", outDir, "--threads", "1");
         Assert.True(r.ExitCode == 0, r.Err);
+        // The HTML page names the target and its score, not a class probability it does not have.
+        var html = File.ReadAllText(Path.Combine(outDir, "report.html"));
+        Assert.DoesNotContain("NaN", html);
+        Assert.Contains(", segmentation ", html);
         var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         foreach (var line in lines)
