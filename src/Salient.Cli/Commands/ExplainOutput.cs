@@ -201,6 +201,9 @@ internal sealed class ExplainOutput : IDisposable
         log?.WriteLine(float.IsNaN(e.Probability)
             ? $"wrote {panelPath}  ({e.Method}, layer {e.Layer}, target {e.Target}: {(e.ClassIndex >= 0 ? $"class {e.ClassIndex} " : "")}'{e.Label}', score {e.Score:0.000})"
             : $"wrote {panelPath}  ({e.Method}, layer {e.Layer}, class {e.ClassIndex} '{e.Label}', logit {e.Logit:0.000}, p {e.Probability:0.000}{(e.Target.StartsWith("logit", StringComparison.Ordinal) ? "" : $", target {e.Target} = {e.Score:0.000}")})");
+        if (e.ConceptClasses is { } concepts)
+            log?.WriteLine("  concepts: " + string.Join(" · ", concepts.Select((c, j) =>
+                $"#{j + 1}{(j == e.Concept ? " (this map)" : "")} " + string.Join(", ", c.Select(p => $"{p.ClassIndex} {p.Label} {p.Probability:0.00}")))));
         return new Dictionary<string, object?>
         {
             ["schema"] = JsonSchema.Version,
@@ -220,6 +223,8 @@ internal sealed class ExplainOutput : IDisposable
             ["class_agnostic"] = e.ClassAgnostic,
             ["normalize"] = e.NormalizedAcrossClasses ? "global" : "map",
             ["warning"] = e.Warning,
+            ["concept"] = e.Concept,
+            ["concepts"] = e.ConceptClasses?.Select((c, j) => new { index = j, top = c.Select(p => new { @class = p.ClassIndex, label = p.Label, probability = p.Probability }).ToList() }).ToList(),
             ["files"] = new { panel = panelPath, raw = rawPath, map = normPath, gradient = gradientPath, channels = channelsPath },
             ["timings_ms"] = new { decode_preprocess = o.DecodeTime.TotalMilliseconds, forward = o.ForwardTime.TotalMilliseconds, method = e.Elapsed.TotalMilliseconds, render = render.Elapsed.TotalMilliseconds },
         };

@@ -245,6 +245,8 @@ public static class Explainer
                 Geometry = items[r.Item].Geometry,
                 RawChannels = perLayer.Count == 1 ? r.Channels : null,
                 ChannelCount = perLayer.Count == 1 ? r.ChannelCount : 0,
+                Concept = perLayer.Count == 1 ? r.Concept : null,
+                ConceptClasses = perLayer.Count == 1 ? r.ConceptClasses : null,
                 ImageValued = method.ImageValued,
                 Elapsed = elapsed,
                 Warning = method.UsesLayer && perLayer.Count == 1 && raw.All(v => v == 0) ? ZeroMapWarning(structure, method, perLayer[0].Layer) : null,

@@ -40,6 +40,13 @@ public sealed class Explanation
     /// transformer layer after the last attention, where only the class token reaches the output); else null.
     /// </summary>
     public string? Warning { get; init; }
+    /// <summary>
+    /// Concept-based methods (Deep Feature Factorization): the index of the concept this map shows among
+    /// <see cref="RawChannels"/> (one map per concept); null for other methods.
+    /// </summary>
+    public int? Concept { get; init; }
+    /// <summary>Concept-based methods: each concept's top classes (softmax of what the network makes of the concept alone), in concept order; null otherwise.</summary>
+    public IReadOnlyList<IReadOnlyList<Models.Prediction>>? ConceptClasses { get; init; }
     /// <summary>True when <see cref="Normalized"/> shares its scale with the other classes of the image (<see cref="ExplainRequest.NormalizeAcrossClasses"/>).</summary>
     public bool NormalizedAcrossClasses { get; init; }
 
@@ -52,6 +59,7 @@ public sealed class Explanation
         RawMap = RawMap, Height = Height, Width = Width, Normalized = normalized ?? Normalized,
         RawChannels = RawChannels, ChannelCount = ChannelCount, ImageValued = ImageValued, Geometry = Geometry, Elapsed = Elapsed,
         ClassAgnostic = classAgnostic ?? ClassAgnostic, NormalizedAcrossClasses = acrossClasses ?? NormalizedAcrossClasses, Warning = Warning,
+        Concept = Concept, ConceptClasses = ConceptClasses,
     };
 
     /// <summary>The normalized map resampled onto the original image (its pixel grid; zero outside the crop).</summary>

@@ -16,7 +16,13 @@ internal enum MapNormalization
 /// image (guided backprop, guided Grad-CAM, integrated gradients…) also return it as
 /// <paramref name="Channels"/> (C×H×W, model channel order) next to the single-channel map.
 /// </summary>
-internal sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width, float[]? Channels = null, int ChannelCount = 0);
+internal sealed record RawMap(int Item, int ClassIndex, float[] Map, int Height, int Width, float[]? Channels = null, int ChannelCount = 0)
+{
+    /// <summary>Concept-based methods (DFF): which of the concepts (the channels) this map is.</summary>
+    public int? Concept { get; init; }
+    /// <summary>Concept-based methods (DFF): every concept's top classes, concept by concept.</summary>
+    public IReadOnlyList<IReadOnlyList<Models.Prediction>>? ConceptClasses { get; init; }
+}
 
 /// <summary>
 /// An attribution method. Implementations are stateless; everything per-call comes in the

@@ -128,6 +128,16 @@ public class DeepFeatureFactorizationTests(ITestOutputHelper output)
                 output.WriteLine($"item {item} class {e.ClassIndex}: reference concept {best}, corr {r:F6}");
                 Assert.True(r >= 0.999, $"item {item} class {e.ClassIndex}: correlation {r:F6} with the reference's concept {best}");
                 Assert.Equal(4, e.ChannelCount);
+                // Which concept the map is, and every concept's top classes: the reference's concept logits through a softmax.
+                Assert.Equal(best, e.Concept);
+                Assert.Equal(4, e.ConceptClasses!.Count);
+                for (int j = 0; j < 4; j++)
+                {
+                    var p = Statistics.SoftmaxPrecise(logits[j]);
+                    var expected = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).Take(3).ToList();
+                    Assert.Equal(expected, e.ConceptClasses[j].Select(c => c.ClassIndex));
+                    foreach (var c in e.ConceptClasses[j]) Assert.Equal(p[c.ClassIndex], c.Probability, 1e-4);
+                }
                 for (int j = 0; j < 4; j++)
                     Assert.True(CamFamilyReference.Correlation(e.RawChannels![(j * 64)..((j + 1) * 64)].Select(v => (double)v).ToArray(), maps[j]) >= 0.999);
             }

@@ -24,6 +24,7 @@ namespace Salient.Methods;
 internal sealed class DeepFeatureFactorization : IExplanationMethod
 {
     public static readonly IntParameter Concepts = new("concepts", 5, "number of NMF concepts k", 1, 256);
+    public static readonly IntParameter TopClasses = new("concept-classes", 3, "how many top classes are reported for each concept", 1, 20);
     public static readonly ChoiceParameter Solver = new("solver", "cd",
         "NMF solver: cd (coordinate descent, scikit-learn's default as the reference uses it) or mu (multiplicative updates)", "cd", "mu");
 
@@ -31,7 +32,7 @@ internal sealed class DeepFeatureFactorization : IExplanationMethod
     public string Summary => "Deep Feature Factorization: NMF of the activations into concepts; the map is the concept the class scores best (Collins et al. 2018); concepts, solver, seed";
     public bool UsesLayer => true;
     public MapNormalization Normalization => MapNormalization.MinMax;
-    public IReadOnlyList<Parameter> Parameters => [Concepts, Solver, CommonParameters.Seed, CommonParameters.BatchSize];
+    public IReadOnlyList<Parameter> Parameters => [Concepts, TopClasses, Solver, CommonParameters.Seed, CommonParameters.BatchSize];
 
     /// <summary>One image's factorization: concept vectors (k × channels), concept maps (k × positions), the concepts' logits (k × classes).</summary>
     internal sealed record Factorization(int K, double[][] Vectors, float[][] Maps, float[][] ConceptLogits);
@@ -48,14 +49,24 @@ internal sealed class DeepFeatureFactorization : IExplanationMethod
             var logits = ConceptLogits(ctx, item, f.Vectors, a);
             f = f with { ConceptLogits = logits };
             var channels = f.Maps.SelectMany(m => m).ToArray();
+            var conceptClasses = ConceptTopClasses(ctx.Model, f, ctx.Get(TopClasses) ?? 3);
             foreach (int cls in ctx.Classes[item])
             {
                 int best = BestConcept(f, cls);
-                maps.Add(new RawMap(item, cls, (float[])f.Maps[best].Clone(), a.H, a.W, channels, k));
+                maps.Add(new RawMap(item, cls, (float[])f.Maps[best].Clone(), a.H, a.W, channels, k) { Concept = best, ConceptClasses = conceptClasses });
             }
         }
         return maps;
     }
+
+    /// <summary>Each concept's <paramref name="top"/> classes by the softmax of its logits, best first.</summary>
+    internal static IReadOnlyList<IReadOnlyList<Models.Prediction>> ConceptTopClasses(Models.SalientModel model, Factorization f, int top) =>
+        f.ConceptLogits.Select(logits =>
+        {
+            var p = Statistics.SoftmaxPrecise(logits);
+            return (IReadOnlyList<Models.Prediction>)Enumerable.Range(0, logits.Length).OrderByDescending(i => p[i]).ThenBy(i => i).Take(top)
+                .Select(i => new Models.Prediction(i, model.ClassName(i), logits[i], (float)p[i])).ToList();
+        }).ToList();
 
     /// <summary>The concept whose softmax over the classes gives <paramref name="cls"/> the highest probability (the first on a tie).</summary>
     internal static int BestConcept(Factorization f, int cls)
