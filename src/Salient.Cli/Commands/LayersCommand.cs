@@ -70,9 +70,12 @@ internal static class LayersCommand
     private static string FormatShape(long[] shape, bool dynamicBatch) =>
         dynamicBatch && shape.Length > 0 && shape[0] == 1 ? "[N" + (shape.Length > 1 ? "," + string.Join(",", shape[1..]) : "") + "]" : Shapes.Format(shape);
 
+    /// <summary>The layer explain uses when none is named (a fully convolutional head's score map gives way to the features under it, as in explain).</summary>
     internal static string DefaultLayerOf(SalientModel model, ModelStructure s)
     {
-        try { return s.ResolveLayer(model.DefaultLayerName).Name; }
+        string name;
+        try { name = s.ResolveLayer(model.DefaultLayerName).Name; }
         catch (SalientException) { return s.DefaultLayer ?? "(none)"; }
+        return model.DefaultLayerName == "auto" && Methods.SegmentationTarget.FeaturesBelowHead(model, s, s.LogitsName, name) is { } features ? features : name;
     }
 }

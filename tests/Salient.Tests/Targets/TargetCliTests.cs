@@ -67,6 +67,15 @@ public class TargetCliTests
     }
 
     [Fact]
+    public void Layers_stars_the_layer_explain_uses_on_a_fully_convolutional_head()
+    {
+        var r = CliRunner.Run("layers", "--model", TargetModels.Segmentation(4, 3, seed: 47), "--json");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+        Assert.Equal("layer", doc.RootElement.GetProperty("default_layer").GetString());   // the features, not the 1×1 classifier's score map "low"
+    }
+
+    [Fact]
     public void A_segmentation_model_explains_its_target_and_records_the_score()
     {
         var model = TargetModels.Segmentation(4, 3, seed: 43);
