@@ -64,6 +64,9 @@ public static class ExplanationExport
         var (h, w) = model.InputSize;
         var structure = model.Structure();
         var target = pixel ? null : structure.ResolveLayer(layer == "auto" ? model.DefaultLayerName : layer);
+        if (target is not null && target.IsTokenLayer && target.Shape.Length != 4)
+            throw new SalientException($"layer '{target.Name}' is a transformer token layer (shape {Shapes.Format(target.Shape)}); export compiles maps of 4-D feature maps only " +
+                "(`salient explain` reads token layers); name a 4-D layer with the `layer` option, or export a pixel method (saliency, guidedbackprop)");
         if (target is not null && (target.Shape.Length != 4 || target.Layout is null))
             throw new SalientException($"layer '{target.Name}' is not a 4-D feature map (shape {Shapes.Format(target.Shape)}); pick one of `salient layers --candidates`");
         if (pixel && model.Input.Type != DataType.Float)

@@ -101,4 +101,15 @@ public class TokenOptionsTests
         Assert.Contains("--tokens", bad.Err);
         Assert.Contains("did you mean 'skip'", bad.Err);
     }
+
+    [Fact]
+    public void Export_of_a_token_layer_says_what_export_supports_in_one_line()
+    {
+        var r = Salient.Tests.Cli.CliRunner.Run("export", TestPaths.Fixture("tokens", "tinyvit.onnx"), "--method", "gradcam", "--preprocess", "raw",
+            "--out", Path.Combine(Salient.Tests.Cli.CliRunner.TempDir(), "vit.onnx"));
+        Assert.Equal(1, r.ExitCode);
+        var error = Assert.Single(r.ErrLines, l => l.StartsWith("error:"));
+        Assert.Contains("is a transformer token layer", error);
+        Assert.Contains("4-D feature maps only", error);
+    }
 }
