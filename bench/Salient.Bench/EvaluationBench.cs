@@ -11,8 +11,8 @@ namespace Salient.Bench;
 /// <c>evaluation</c>: the cost of <c>salient evaluate</c>'s metrics per (image, method) as a multiple of
 /// one forward pass of the same model and image (batch 1, same ORT options): deletion + insertion at
 /// 50 steps (goal ≤ 110 forward-equivalents), and ROAD (MoRF + LeRF at 9 percentiles, noise 0.01).
-/// Every metric run is preceded by its own forward timing (median of 7), so each ratio compares times
-/// taken seconds apart; the table gives the median ratio over the runs and its range. With
+/// Every metric run is framed by forward timings (medians of 7 before and after it, averaged), so each
+/// ratio compares times taken seconds apart, in wall-clock and in process CPU time (all threads); the table gives the median ratio over the runs and its range. With
 /// <c>--peer</c>, pytorch-grad-cam's ROADCombined (bench/eval/road_peer.py, same image, same map, one
 /// torch thread) runs in a child process alternating with Salient's ROAD run by run (goal: ≥ 10× faster).
 /// The first method's map is the peer's (a Gaussian blob at (120, 90), σ = 40 px, on 224×224); the
@@ -89,8 +89,10 @@ internal static class EvaluationBench
                 var ticks0 = BatchRunner.Ticks;
                 for (int r = 0; r < runs; r++)
                 {
-                    var f = ForwardMs();
+                    var before = ForwardMs();
                     var t = Time(Once);
+                    var after = ForwardMs();
+                    (double Wall, double Cpu) f = ((before.Wall + after.Wall) / 2, (before.Cpu + after.Cpu) / 2);
                     forwards.Add(f.Wall);
                     times.Add(t.Wall);
                     ratios.Add(t.Wall / n / f.Wall);
