@@ -189,6 +189,7 @@ internal static class Evaluator
     public static int[] DescendingOrder(float[] map)
     {
         int n = map.Length;
+        if (n == 0) return [];
         var keys = new uint[n];
         for (int i = 0; i < n; i++)
         {

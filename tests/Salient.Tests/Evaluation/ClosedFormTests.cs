@@ -112,6 +112,7 @@ public class ClosedFormTests
         Assert.Equal(expected, Evaluator.DescendingOrder(map));
         Assert.Equal([2, 0, 1], Evaluator.DescendingOrder([0.5f, 0.5f, 1f]));
         Assert.Equal([0], Evaluator.DescendingOrder([3f]));
+        Assert.Empty(Evaluator.DescendingOrder([]));
     }
 
     [Fact]
