@@ -2,6 +2,7 @@
 """The peer of `Salient.Bench evaluation`: pytorch-grad-cam's ROADCombined timed on one image.
 
     /usr/bin/python3 bench/eval/road_peer.py IMAGE [RUNS]
+    /usr/bin/python3 bench/eval/road_peer.py IMAGE --serve   (used by `Salient.Bench evaluation --peer`)
 
 Uses the reference implementation checked out outside the repository (GRADCAM_REF, default
 /work/ref/jacobgil+pytorch-grad-cam; TTACH_REF, default /work/ref/qubvel+ttach); nothing of it is
@@ -11,6 +12,10 @@ eval mode, one torch thread. Input: the image resized (shorter side 256) and cen
 ImageNet mean/std; map: a Gaussian blob (224×224, no ties). ROADCombined with the default percentiles
 10…90 and the reference's default imputation noise (0.01), target = softmax probability of the top-1
 class. Prints one forward (batch 1) and ROADCombined in ms (medians) and their ratio.
+
+With --serve it prints "ready" after the setup, then answers each line "road" on stdin with one line
+"WALL_MS CPU_MS" (one ROADCombined, wall-clock and this process's CPU time), so the Salient benchmark
+can alternate the two implementations run by run on a busy machine.
 """
 import os
 import sys
@@ -27,7 +32,8 @@ from pytorch_grad_cam.metrics.road import ROADCombined  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget  # noqa: E402
 
 image_path = sys.argv[1]
-runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+serve = len(sys.argv) > 2 and sys.argv[2] == "--serve"
+runs = int(sys.argv[2]) if len(sys.argv) > 2 and not serve else 3
 torch.set_num_threads(1)
 torch.manual_seed(0)
 model = torchvision.models.mobilenet_v2().eval()
@@ -54,6 +60,16 @@ with torch.no_grad():
 forward = float(np.median(tf))
 metric = ROADCombined()
 targets = [ClassifierOutputSoftmaxTarget(cls)]
+if serve:
+    metric(x, cam, targets, model)  # warm-up
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "road":
+            break
+        t0, c0 = time.perf_counter(), time.process_time()
+        metric(x, cam, targets, model)
+        print(f"{(time.perf_counter() - t0) * 1000:.1f} {(time.process_time() - c0) * 1000:.1f}", flush=True)
+    sys.exit(0)
 tr = []
 for _ in range(runs):
     t0 = time.perf_counter()

@@ -25,8 +25,6 @@ internal sealed record MetricValue(string Method, string Metric, double Value, d
 /// </summary>
 internal static class Evaluator
 {
-    private delegate void Row(Span<float> destination);
-
     public static IReadOnlyList<MetricValue> Evaluate(SalientModel model, EvaluationCase c, IReadOnlyList<string> metrics, EvaluationOptions o, float[]? logits = null)
     {
         var x = c.Input;
@@ -46,7 +44,7 @@ internal static class Evaluator
         double Score(ReadOnlySpan<float> row) => target is not null ? row[0] : o.Target == ScoreTarget.Logit ? row[c.Class] : Statistics.Probability(row, c.Class);
         double original = target is not null ? target.Score(logits) : Score(logits);
 
-        var rows = new List<Row>();
+        var rows = new List<PerturbedRow>();
         var results = new List<MetricValue>();
         var pending = new List<Action<float[], int>>(); // turn the scores of all rows into values
         bool del = metrics.Contains(MetricNames.Deletion), ins = metrics.Contains(MetricNames.Insertion);
@@ -57,7 +55,7 @@ internal static class Evaluator
             baseline = BaselineImage(model, x, o.Baseline);
             baselineRow = rows.Count;
             var b = baseline;
-            rows.Add(d => b.CopyTo(d));
+            rows.Add(new WholeRow(d => b.CopyTo(d)));
         }
         bool anyRoad = metrics.Any(m => m.StartsWith("road", StringComparison.Ordinal));
         bool conf = metrics.Any(m => m is MetricNames.AverageDrop or MetricNames.IncreaseInConfidence or MetricNames.ConfidenceChange);
@@ -70,17 +68,12 @@ internal static class Evaluator
             {
                 var order = DescendingOrder(map);
                 int n = o.Steps;
-                int first = rows.Count;
                 foreach (bool deletion in new[] { true, false })
                 {
                     if (deletion ? !del : !ins) continue;
                     int start = rows.Count;
-                    for (int k = 1; k < n; k++)
-                    {
-                        int changed = (int)((long)k * plane / n);
-                        bool d0 = deletion;
-                        rows.Add(dst => Blend(d0 ? x.Tensor : baseline!, d0 ? baseline! : x.Tensor, order, changed, dst, ch, plane, x.Layout));
-                    }
+                    var inputs = new PixelCurve(deletion ? x.Tensor : baseline!, deletion ? baseline! : x.Tensor, order, ch, plane, x.Layout, fromIsInput: deletion);
+                    for (int k = 1; k < n; k++) rows.Add(new CurveStep(inputs, (int)((long)k * plane / n)));
                     pending.Add((scores, per) =>
                     {
                         var curve = new double[n + 1];
@@ -103,7 +96,7 @@ internal static class Evaluator
                     {
                         var removed = RoadRemoved(morf ? map : inverse, ps[pi]);
                         int seed = unchecked(((o.Seed * 1000003 + mi) * 1009 + pi) * 2 + (morf ? 1 : 0)); // not HashCode.Combine: it is randomized per process
-                        rows.Add(dst => Imputation.Impute(x.Tensor, removed, dst, ch, h, w, x.Layout, o.Noise, o.Noise == 0 ? null : new Random(seed)));
+                        rows.Add(new WholeRow(dst => Imputation.Impute(x.Tensor, removed, dst, ch, h, w, x.Layout, o.Noise, o.Noise == 0 ? null : new Random(seed))));
                     }
                 pending.Add((scores, per) =>
                 {
@@ -126,7 +119,7 @@ internal static class Evaluator
             if (conf)
             {
                 int row = rows.Count;
-                rows.Add(dst => InputMasking.Apply(x.Tensor, map, dst, ch, x.Layout));
+                rows.Add(new WholeRow(dst => InputMasking.Apply(x.Tensor, map, dst, ch, x.Layout)));
                 pending.Add((scores, per) =>
                 {
                     double after = Score(scores.AsSpan(row * per, per));
@@ -143,12 +136,14 @@ internal static class Evaluator
         if (rows.Count > 0)
         {
             var session = model.Session([scoreTensor]);
-            int batch = o.BatchSize ?? BatchSizing.ForModel(model, o.MemoryBudget);
+            int batch = BatchSize(model, o);
             int rowLength = x.Tensor.Length;
+            // Every buffer row starts as the input (previous = null); each batch then builds its rows from what they held.
             var runner = new BatchRunner(session,
-                [new BatchInput(model.Input.Name, InputMasking.RowShape(model, x), (start, count, dst) =>
+                [new BatchInput(model.Input.Name, InputMasking.RowShape(model, x), Repeated: x.Tensor, Patch: (start, count, previousStart, previousCount, dst) =>
                 {
-                    for (int r = 0; r < count; r++) rows[start + r](dst.Slice(r * rowLength, rowLength));
+                    for (int r = 0; r < count; r++)
+                        rows[start + r].Build(dst.Slice(r * rowLength, rowLength), previousStart < 0 ? null : r < previousCount ? rows[previousStart + r] : PerturbedRow.Unknown);
                 })],
                 scoreTensor, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
             int per = 1;
@@ -172,6 +167,17 @@ internal static class Evaluator
         return results.OrderBy(r => methodOrder.IndexOf(r.Method)).ThenBy(r => IndexOf(metrics, r.Metric)).ToList();
     }
 
+    /// <summary>
+    /// Rows per ORT run: the option, else as many as hold <see cref="EvaluationOptions.BatchActivationBytes"/>
+    /// of activations, at least 2, within the memory budget.
+    /// </summary>
+    public static int BatchSize(SalientModel model, EvaluationOptions o)
+    {
+        if (o.BatchSize is { } b) return b;
+        long perRow = BatchSizing.ModelBytesPerRow(model);
+        return Math.Min(BatchSizing.Choose(perRow, o.MemoryBudget), Math.Max(2, BatchSizing.Choose(perRow, EvaluationOptions.BatchActivationBytes)));
+    }
+
     private static int IndexOf(IReadOnlyList<string> list, string s)
     {
         for (int i = 0; i < list.Count; i++) if (list[i] == s) return i;
@@ -188,19 +194,34 @@ internal static class Evaluator
         return (s - (curve[0] + curve[n]) / 2) / n;
     }
 
-    /// <summary>Pixel indices by decreasing saliency; ties keep row-major order.</summary>
+    /// <summary>
+    /// Pixel indices by decreasing saliency; ties (−0 and +0 included) keep row-major order. A stable
+    /// least-significant-digit radix sort of the values' order-preserving bit patterns, a byte per pass.
+    /// </summary>
     public static int[] DescendingOrder(float[] map)
     {
-        var order = Enumerable.Range(0, map.Length).ToArray();
-        var keys = map.Select(v => -v).ToArray();
-        Array.Sort(keys, order); // introsort is unstable: restore index order within ties below
-        int i = 0;
-        while (i < order.Length)
+        int n = map.Length;
+        if (n == 0) return [];
+        var keys = new uint[n];
+        for (int i = 0; i < n; i++)
         {
-            int j = i + 1;
-            while (j < order.Length && keys[j] == keys[i]) j++;
-            Array.Sort(order, i, j - i);
-            i = j;
+            float v = map[i] == 0 ? 0f : map[i];
+            uint bits = BitConverter.SingleToUInt32Bits(v);
+            // Ascending order of floats = ascending order of these unsigned keys; inverted for descending.
+            keys[i] = ~((bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u);
+        }
+        var order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        var next = new int[n];
+        Span<int> count = stackalloc int[257];
+        for (int shift = 0; shift < 32; shift += 8)
+        {
+            count.Clear();
+            foreach (uint k in keys) count[(int)(k >> shift & 0xFF) + 1]++;
+            if (count[(int)(keys[0] >> shift & 0xFF) + 1] == n) continue; // every key has this byte: the pass would change nothing
+            for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+            foreach (int i in order) next[count[(int)(keys[i] >> shift & 0xFF)]++] = i;
+            (order, next) = (next, order);
         }
         return order;
     }
@@ -215,18 +236,6 @@ internal static class Evaluator
         var removed = new bool[map.Length];
         for (int i = 0; i < map.Length; i++) removed[i] = !(map[i] < t);
         return removed;
-    }
-
-    /// <summary>dst = from, with the first <paramref name="count"/> pixels of <paramref name="order"/> taken from <paramref name="to"/> (every channel).</summary>
-    private static void Blend(float[] from, float[] to, int[] order, int count, Span<float> dst, int channels, int plane, TensorLayout layout)
-    {
-        from.CopyTo(dst);
-        for (int k = 0; k < count; k++)
-        {
-            int p = order[k];
-            if (layout == TensorLayout.Nchw) for (int c = 0; c < channels; c++) dst[c * plane + p] = to[c * plane + p];
-            else for (int c = 0; c < channels; c++) dst[p * channels + c] = to[p * channels + c];
-        }
     }
 
     /// <summary>

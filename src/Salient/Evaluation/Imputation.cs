@@ -16,9 +16,6 @@ internal static class Imputation
     /// <summary>The weight of the neighbour in direction k = (dy + 1)·3 + (dx + 1): orthogonal 1/6, diagonal 1/12.</summary>
     private static readonly double[] Weights = [1.0 / 12, 1.0 / 6, 1.0 / 12, 1.0 / 6, 0, 1.0 / 6, 1.0 / 12, 1.0 / 6, 1.0 / 12];
 
-    /// <summary>Conjugate-gradient iterations of the last imputation on this thread (for benchmarks).</summary>
-    [ThreadStatic] internal static int LastIterations;
-
     /// <summary>
     /// Writes <paramref name="x"/> with the pixels where <paramref name="removed"/> is true imputed into
     /// <paramref name="destination"/> (one input row, NCHW or NHWC).
@@ -70,7 +67,6 @@ internal static class Imputation
                 sol[i] = b[i] / Vector256.Create(diag);
             }
             solver.Solve(b, sol);
-            LastIterations = solver.Iterations;
             for (int c = 0; c < lanesUsed; c++)
                 foreach (int p in unknown)
                 {

@@ -21,15 +21,19 @@ public class ClosedFormTests
         return a;
     }
 
-    [Fact]
-    public void On_a_linear_model_the_weight_map_beats_a_random_map_and_the_curve_is_exact()
+    [Theory]
+    [InlineData(7)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(64)]
+    public void On_a_linear_model_the_weight_map_beats_a_random_map_and_the_curve_is_exact(int batch)
     {
         var (path, weights, bias) = TinyModels.Linear(2, seed: 5);
         using var model = TinyModels.Load(path);
         var x = TinyModels.Item(Enumerable.Repeat(1f, C * Plane).ToArray());
         var truth = TrueAttribution(weights, 1);
         var random = BaselineMaps.RandomMap(H, W, 3);
-        var o = new EvaluationOptions { Steps = 16, Baseline = DeletionBaseline.Black, Target = ScoreTarget.Logit, BatchSize = 7 };
+        var o = new EvaluationOptions { Steps = 16, Baseline = DeletionBaseline.Black, Target = ScoreTarget.Logit, BatchSize = batch };
         var values = Evaluator.Evaluate(model, new EvaluationCase(x, 1, Maps(("truth", truth), ("random", random))),
             [MetricNames.Deletion, MetricNames.Insertion], o);
         double V(string method, string metric) => values.Single(v => v.Method == method && v.Metric == metric).Value;
@@ -46,6 +50,14 @@ public class ClosedFormTests
             Assert.Equal(expected, curve[k], 4);
         }
         Assert.Equal(Evaluator.Auc(curve), V("truth", MetricNames.Deletion), 9);
+        // Insertion at step k shows only the k·64/16 most salient pixels on black: logit = b + Σ_shown a_p.
+        var inserted = values.Single(v => v.Method == "truth" && v.Metric == MetricNames.Insertion).Curve!;
+        for (int k = 0; k <= 16; k++)
+        {
+            double expected = bias[1];
+            for (int i = 0; i < k * Plane / 16; i++) expected += truth[order[i]];
+            Assert.Equal(expected, inserted[k], 1e-4);
+        }
     }
 
     [Fact]
@@ -82,6 +94,25 @@ public class ClosedFormTests
         var dn = new float[x.Length];
         Imputation.Impute(nhwc, removed, dn, C, H, W, TensorLayout.Nhwc, 0, null);
         for (int ch = 0; ch < C; ch++) for (int p = 0; p < Plane; p++) Assert.Equal(d[ch * Plane + p], dn[p * C + ch], 5);
+    }
+
+    [Fact]
+    public void Deletion_order_is_by_decreasing_value_with_ties_in_row_major_order()
+    {
+        var rng = new Random(4);
+        // Few distinct values (many ties), negatives, both zeros, extremes.
+        var map = Enumerable.Range(0, 5000).Select(_ => (float)Math.Round(rng.NextDouble() * 8 - 4) / 3).ToArray();
+        map[10] = -0f;
+        map[11] = 0f;
+        map[12] = float.MaxValue;
+        map[13] = -float.MaxValue;
+        map[14] = float.Epsilon;
+        map[15] = -float.Epsilon;
+        var expected = Enumerable.Range(0, map.Length).OrderByDescending(i => map[i]).ToArray(); // LINQ's sort is stable
+        Assert.Equal(expected, Evaluator.DescendingOrder(map));
+        Assert.Equal([2, 0, 1], Evaluator.DescendingOrder([0.5f, 0.5f, 1f]));
+        Assert.Equal([0], Evaluator.DescendingOrder([3f]));
+        Assert.Empty(Evaluator.DescendingOrder([]));
     }
 
     [Fact]

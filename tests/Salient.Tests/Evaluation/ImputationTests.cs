@@ -59,25 +59,46 @@ public class ImputationTests(ITestOutputHelper output)
                 "allButOne" => p != 5 * W + 200,
                 _ => p == 77 * W + 13,
             };
+        CheckEquations(x, removed, channels, H, W, pattern);
+    }
+
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(3, 3)]
+    [InlineData(5, 2)]
+    [InlineData(33, 17)]
+    [InlineData(9, 130)]
+    public void Odd_and_tiny_images_are_solved_too(int h, int w)
+    {
+        var rng = new Random(h * 1000 + w);
+        var x = Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble()).ToArray();
+        var removed = Enumerable.Range(0, h * w).Select(_ => rng.NextDouble() < 0.8).ToArray();
+        removed[rng.Next(h * w)] = false; // at least one known pixel
+        CheckEquations(x, removed, 3, h, w, $"{h}×{w}");
+    }
+
+    private void CheckEquations(float[] x, bool[] removed, int channels, int h, int w, string pattern)
+    {
+        int plane = h * w;
         var d = new float[x.Length];
-        Imputation.Impute(x, removed, d, channels, H, W, TensorLayout.Nchw, 0, null);
+        Imputation.Impute(x, removed, d, channels, h, w, TensorLayout.Nchw, 0, null);
 
         // The paper's equations: Σ w_q (v_p − v_q) = 0 over the in-image neighbours q of every removed p.
         double worst = 0, scale = 0;
         for (int c = 0; c < channels; c++)
-            for (int p = 0; p < Plane; p++)
+            for (int p = 0; p < plane; p++)
             {
-                int i = c * Plane + p;
+                int i = c * plane + p;
                 if (!removed[p]) { Assert.Equal(x[i], d[i]); continue; }
-                int y = p / W, xx = p % W;
+                int y = p / w, xx = p % w;
                 double r = 0;
                 for (int dy = -1; dy <= 1; dy++)
                     for (int dx = -1; dx <= 1; dx++)
                     {
                         int ny = y + dy, nx = xx + dx;
-                        if ((dy, dx) == (0, 0) || ny < 0 || nx < 0 || ny >= H || nx >= W) continue;
+                        if ((dy, dx) == (0, 0) || ny < 0 || nx < 0 || ny >= h || nx >= w) continue;
                         double wt = dy != 0 && dx != 0 ? 1.0 / 12 : 1.0 / 6;
-                        r += wt * ((double)d[i] - d[c * Plane + ny * W + nx]);
+                        r += wt * ((double)d[i] - d[c * plane + ny * w + nx]);
                     }
                 worst = Math.Max(worst, Math.Abs(r));
                 scale = Math.Max(scale, Math.Abs(d[i]));
