@@ -170,7 +170,10 @@ internal sealed class BatchRunner
                     next = SetFor(b + 1);
                     int ns = (b + 1) * bs, nn = Math.Min(bs, count - ns);
                     var target = next;
-                    if (Pipelined) pending = Task.Run(() => FillSet(target, ns, nn));
+                    // A thread of its own, not a thread-pool work item: the wait below would otherwise run it inline
+                    // on this (pool) thread while the pool, seeing work complete, adds no thread for what queues
+                    // behind it — a CancelAfter timer of the caller then never fired (minutes, on 2 cores).
+                    if (Pipelined) pending = Task.Factory.StartNew(() => FillSet(target, ns, nn), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 }
 
                 long t0 = Stopwatch.GetTimestamp();

@@ -30,13 +30,14 @@ public sealed class ExplainCancellationTests
     [Fact]
     public void Cancelling_stops_integrated_gradients_between_its_gradient_batches()
     {
-        // A tiny conv model and 50 000 integrated-gradient steps: ~3 000 gradient batches, well over the
-        // 50 ms before the token is cancelled. Without a check inside the method the call would finish normally.
+        // A tiny conv model and 50 000 integrated-gradient steps one row per batch: 50 000 ORT runs, far over
+        // the 50 ms before the token is cancelled (with 16-row batches a quiet machine finished first).
+        // Without a check inside the method the call would finish normally.
         var (path, _, _) = Perturbation.TinyModels.ConvHead(4, 3, relu: true, skip: false, seed: 7);
         using var model = Perturbation.TinyModels.Load(path);
         var item = Perturbation.TinyModels.RandomItem(3);
         using var cts = new CancellationTokenSource();
-        var request = new ExplainRequest { Methods = ["integrated-gradients"], Parameters = new Dictionary<string, string> { ["steps"] = "50000" } };
+        var request = new ExplainRequest { Methods = ["integrated-gradients"], Parameters = new Dictionary<string, string> { ["steps"] = "50000", ["batch-size"] = "1" } };
         var run = Task.Run(() => Explainer.Explain(model, [item], request, null, cts.Token));
         cts.CancelAfter(TimeSpan.FromMilliseconds(50));
         var e = Assert.ThrowsAny<OperationCanceledException>(() => run.GetAwaiter().GetResult());
