@@ -168,14 +168,13 @@ internal static class Evaluator
     }
 
     /// <summary>
-    /// Rows per ORT run: the option, else as many as hold <see cref="EvaluationOptions.BatchActivationBytes"/>
-    /// of activations, at least 2, within the memory budget.
+    /// Rows per ORT run: the option, else <see cref="BatchSizing.ForRows"/> (as many as hold 128 MiB of
+    /// activations, at least 2, within the memory budget) — the perturbation methods' default too.
     /// </summary>
     public static int BatchSize(SalientModel model, EvaluationOptions o)
     {
         if (o.BatchSize is { } b) return b;
-        long perRow = BatchSizing.ModelBytesPerRow(model);
-        return Math.Min(BatchSizing.Choose(perRow, o.MemoryBudget), Math.Max(2, BatchSizing.Choose(perRow, EvaluationOptions.BatchActivationBytes)));
+        return BatchSizing.ForRows(model, o.MemoryBudget);
     }
 
     private static int IndexOf(IReadOnlyList<string> list, string s)

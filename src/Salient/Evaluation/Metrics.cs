@@ -56,18 +56,10 @@ internal sealed record EvaluationOptions
     public string? TargetSpec { get; init; }
     /// <summary>Pointing game tolerance in original-image pixels (Zhang et al. 2016: 15).</summary>
     public double PointingTolerance { get; init; } = 15;
-    /// <summary>Rows per ORT run; null: as many as keep <see cref="BatchActivationBytes"/> (and the memory budget).</summary>
+    /// <summary>Rows per ORT run; null: <see cref="Perturbation.BatchSizing.ForRows"/> (small batches within the memory budget).</summary>
     public int? BatchSize { get; init; }
     public long MemoryBudget { get; init; } = 1L << 30;
 
-    /// <summary>
-    /// The default batch holds at most this many bytes of activations (every intermediate tensor of one
-    /// row, summed, times the rows), but at least 2 rows: 2 rows of MobileNetV2 or ResNet-50 at 224×224,
-    /// up to 32 of a tiny model. On CPU a row of MobileNetV2 costs least at batch 2 and ~30 % more at
-    /// the batch of 20 that the 1 GiB memory budget allows; ResNet-50's cost per row is flat from batch 2
-    /// on (measured: docs/evaluation.md).
-    /// </summary>
-    public const long BatchActivationBytes = 128L << 20;
 }
 
 /// <summary>A box in the original image's pixels, [x0, x1) × [y0, y1).</summary>

@@ -101,7 +101,7 @@ internal sealed class MethodContext
     {
         var target = Target;
         var session = Model.Session([target.ScoreTensor]);
-        int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForModel(Model, MemoryBudget);
+        int batch = Get(CommonParameters.BatchSize) ?? Perturbation.BatchSizing.ForRows(Model, MemoryBudget);
         var runner = new Perturbation.BatchRunner(session, [new Perturbation.BatchInput(Model.Input.Name, Perturbation.InputMasking.RowShape(Model, item), fill)],
             target.ScoreTensor, batch, Model.Input.DynamicBatch ? null : Model.Input.FixedBatch);
         if (target.IsClassLogit) return runner.Run(count, out classes);
