@@ -12,7 +12,10 @@ internal sealed record EvaluationCase(PreparedInput Input, int Class, IReadOnlyD
 }
 
 /// <summary>The score every perturbed input is measured by: one row of <paramref name="Tensor"/> → a number (a bound target's slot).</summary>
-internal sealed record TargetScore(string Tensor, Func<float[], double> Score);
+internal sealed record TargetScore(string Tensor, RowScore Score);
+
+/// <summary>The score of one output row (read in place: a segmentation row is [classes, H, W]).</summary>
+internal delegate double RowScore(ReadOnlySpan<float> row);
 
 /// <summary>One number: a metric of one method's map on one image; deletion / insertion keep their curve, ROAD its per-percentile values.</summary>
 internal sealed record MetricValue(string Method, string Metric, double Value, double[]? Curve = null);
@@ -147,7 +150,7 @@ internal static class Evaluator
                 })],
                 scoreTensor, batch, model.Input.DynamicBatch ? null : model.Input.FixedBatch);
             int per = 1;
-            var scores = target is null ? runner.Run(rows.Count, out per) : runner.Run(rows.Count, 1, (row, kept) => kept[0] = (float)target.Score(row.ToArray()));
+            var scores = target is null ? runner.Run(rows.Count, out per) : runner.Run(rows.Count, 1, (row, kept) => kept[0] = (float)target.Score(row));
             foreach (var p in pending) p(scores, per);
         }
 
