@@ -39,6 +39,9 @@ public static class ExplanationRendering
             return $"{e.Method} · {e.Layer} · {(e.ClassIndex >= 0 ? $"{e.ClassIndex} " : "")}{e.Label} · {e.Target.Split(':')[0]} {e.Score.ToString("0.000", CultureInfo.InvariantCulture)}";
         string p = e.Probability >= 0.001f ? e.Probability.ToString("0.000", CultureInfo.InvariantCulture) : e.Probability.ToString("0.0e+0", CultureInfo.InvariantCulture);
         string title = $"{e.Method} · {e.Layer} · {e.ClassIndex} {e.Label} · logit {e.Logit.ToString("0.00", CultureInfo.InvariantCulture)} · p {p}";
+        // A class target other than the logit (prob, sigmoid): say what the map explains.
+        string kind = e.Target.Split(':')[0];
+        if (kind != "logit") title += $" · map of {kind}";
         return e.Probability < RejectedProbability ? title + " (model rejects this class)" : title;
     }
 

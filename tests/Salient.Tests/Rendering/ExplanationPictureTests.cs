@@ -58,6 +58,17 @@ public class ExplanationPictureTests(MobileNetFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public void A_probability_target_is_said_in_the_title()
+    {
+        var model = fixture.Fp32;
+        var input = model.Prepare(model.LoadImage(TestPaths.SharedImage("both.png")));
+        var e = Explainer.Explain(model, [input], new ExplainRequest { Methods = ["gradcam"], Target = Salient.Methods.Target.Parse("prob:282") }).Explanations.Single();
+        Assert.Equal(282, e.ClassIndex);
+        Assert.EndsWith("· map of prob", ExplanationRendering.Title(e));
+        Assert.DoesNotContain("map of", ExplanationRendering.Title(Explain("gradcam", false, "282").Explanations.Single()));
+    }
+
+    [Fact]
     public void Eigen_cam_is_computed_once_per_image_and_names_no_class()
     {
         Assert.True(MethodRegistry.Get("eigencam").ClassAgnostic);
